@@ -1,0 +1,219 @@
+"""Residents, their petitions, and the appointments that put a petition in front of a department."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Community, Department, Kiosk, StaffMember
+from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
+
+from . import identity
+
+
+class PetitionCategory(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("name in English"), max_length=80, blank=True)
+    description = models.CharField(_("plain-language description"), max_length=200, blank=True)
+    description_en = models.CharField(_("plain-language description in English"), max_length=200, blank=True)
+    suggested_department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("petition category")
+        verbose_name_plural = _("petition categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resident(models.Model):
+    """A person who raises a matter. The ID number is stored encrypted and found by a keyed hash."""
+
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("mobile"), max_length=20)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=20, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id_number_masked})"
+
+    @property
+    def id_number(self) -> str:
+        return identity.decrypt(self.id_number_encrypted)
+
+    @property
+    def phone_masked(self) -> str:
+        return identity.phone_mask(self.phone)
+
+
+PETITION_STATUSES = [
+    "received",
+    "accepted",
+    "not_accepted",
+    "scheduled",
+    "in_consultation",
+    "answered",
+    "referred",
+    "follow_up",
+    "reopened",
+    "closed",
+]
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        NOT_ACCEPTED = "not_accepted", _("Not accepted")
+        SCHEDULED = "scheduled", _("Consultation booked")
+        IN_CONSULTATION = "in_consultation", _("In consultation")
+        ANSWERED = "answered", _("Answered")
+        REFERRED = "referred", _("Referred to another department")
+        FOLLOW_UP = "follow_up", _("Follow-up under way")
+        REOPENED = "reopened", _("Reopened for review")
+        CLOSED = "closed", _("Closed")
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    query_code = models.CharField(_("query code"), max_length=12, unique=True, editable=False)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="petitions")
+    category = models.ForeignKey(PetitionCategory, on_delete=models.PROTECT, related_name="petitions")
+    summary = models.TextField(_("summary"), max_length=2000)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="petitions")
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="petitions",
+        help_text=_("Where the resident filed it and will attend."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=PETITION_STATUSES), name="petition_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        CHECKED_IN = "checked_in", _("Checked in")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("Did not attend")
+
+    ACTIVE_STATUSES = ("booked", "checked_in")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="appointments")
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="appointments")
+    # The slot is the seat's slot, copied so that listings need no extra join; set only by booking.
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.BOOKED)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")
+    booked_by = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        constraints = [
+            # The heart of the system: one holder per seat, whatever the timing of the requests.
+            models.UniqueConstraint(
+                fields=["seat"], condition=Q(status__in=SEAT_HOLDING_STATUSES), name="appointment_one_holder_per_seat"
+            ),
+            models.UniqueConstraint(
+                fields=["petition"],
+                condition=Q(status__in=["booked", "checked_in"]),
+                name="appointment_one_active_per_petition",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["booked", "cancelled", "checked_in", "completed", "no_show"]),
+                name="appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False), name="appointment_cancel_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["slot", "status"], name="appointment_by_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.petition} @ {self.slot}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class IdempotencyRecord(models.Model):
+    """Remembers a booking request by its Idempotency-Key so that a retry returns the same result."""
+
+    principal = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique_per_caller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, and when. Rows are only ever added."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=60)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)

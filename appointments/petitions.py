@@ -1,0 +1,172 @@
+"""Residents and petitions: filing a matter and moving it through its lifecycle, in one place."""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.models import Community
+from departments.services import Actor
+from scheduler.errors import Conflict, InvalidInput, NotFound
+from scheduler.selectors import department_get
+
+from . import identity
+from .audit import audit_record
+from .models import Petition, PetitionCategory, Resident
+
+S = Petition.Status
+# The petition lifecycle; every status change goes through petition_transition.
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.ACCEPTED, S.NOT_ACCEPTED, S.SCHEDULED, S.REFERRED},
+    S.ACCEPTED: {S.SCHEDULED, S.REFERRED, S.ANSWERED},
+    S.NOT_ACCEPTED: {S.REOPENED, S.CLOSED},
+    S.SCHEDULED: {S.IN_CONSULTATION, S.RECEIVED, S.ACCEPTED, S.REFERRED, S.SCHEDULED},
+    S.IN_CONSULTATION: {S.ANSWERED, S.REFERRED, S.FOLLOW_UP, S.SCHEDULED},
+    S.ANSWERED: {S.CLOSED, S.REOPENED, S.FOLLOW_UP},
+    S.REFERRED: {S.ACCEPTED, S.SCHEDULED, S.ANSWERED},
+    S.FOLLOW_UP: {S.SCHEDULED, S.ANSWERED, S.CLOSED},
+    S.REOPENED: {S.ACCEPTED, S.SCHEDULED, S.ANSWERED, S.CLOSED},
+    S.CLOSED: {S.REOPENED},
+}
+BOOKABLE_STATUSES = {S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.REFERRED, S.FOLLOW_UP, S.REOPENED}
+
+NAME_MAX = 50
+SUMMARY_MIN, SUMMARY_MAX = 5, 2000
+
+
+def petition_transition(*, petition: Petition, to: str, actor: Actor | None = None) -> Petition:
+    """Move a petition to a new status if the lifecycle allows it."""
+    if to not in TRANSITIONS.get(petition.status, set()):
+        raise Conflict(
+            _("A petition that is '%(from)s' cannot become '%(to)s'.")
+            % {"from": S(petition.status).label, "to": S(to).label},
+            field="status",
+        )
+    previous = petition.status
+    petition.status = to
+    petition.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="petition.status", target=petition, detail={"from": previous, "to": to})
+    return petition
+
+
+def resident_upsert(*, name: str, phone: str, id_number: str) -> Resident:
+    """Find a resident by ID number, or register them; keep their name and mobile current."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Please enter your name."), field="resident.name")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(_("The name is too long."), field="resident.name")
+    phone = identity.phone_clean(phone, field="resident.phone")
+    id_number = identity.id_number_clean(id_number, field="resident.id_number")
+    digest = identity.lookup_hash(id_number)
+    resident, created = Resident.objects.get_or_create(
+        id_number_hash=digest,
+        defaults={
+            "name": name,
+            "phone": phone,
+            "id_number_encrypted": identity.encrypt(id_number),
+            "id_number_masked": identity.id_number_mask(id_number),
+        },
+    )
+    if not created and (resident.name != name or resident.phone != phone):
+        resident.name, resident.phone = name, phone
+        resident.save(update_fields=["name", "phone"])
+    return resident
+
+
+def _new_reference() -> str:
+    return f"XF{timezone.localdate():%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+def _new_query_code() -> str:
+    # Digits only: easy to read out and to type on a kiosk keypad.
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def petition_create(
+    *,
+    actor: Actor,
+    name: str,
+    phone: str,
+    id_number: str,
+    category: str,
+    summary: str,
+    department: str | None = None,
+    community: Community | None = None,
+) -> Petition:
+    """File a resident's matter; the department defaults to the category's suggestion."""
+    category_obj = (
+        PetitionCategory.objects.filter(code=category, is_active=True).select_related("suggested_department").first()
+    )
+    if category_obj is None:
+        raise InvalidInput(_("Please choose one of the listed categories."), field="category")
+    summary = (summary or "").strip()
+    if len(summary) < SUMMARY_MIN:
+        raise InvalidInput(_("Please describe your matter in a few words (at least 5 characters)."), field="summary")
+    if len(summary) > SUMMARY_MAX:
+        raise InvalidInput(_("The summary is too long (at most 2000 characters)."), field="summary")
+    if department:
+        department_obj = department_get(department)
+    elif category_obj.suggested_department and category_obj.suggested_department.is_active:
+        department_obj = category_obj.suggested_department
+    else:
+        raise InvalidInput(_("Please choose a department."), field="department")
+    if community is None:
+        community = actor.kiosk.community if actor.kiosk else (actor.staff.community if actor.staff else None)
+
+    with transaction.atomic():
+        resident = resident_upsert(name=name, phone=phone, id_number=id_number)
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    petition = Petition.objects.create(
+                        reference=_new_reference(),
+                        query_code=_new_query_code(),
+                        resident=resident,
+                        category=category_obj,
+                        summary=summary,
+                        department=department_obj,
+                        community=community,
+                    )
+                break
+            except IntegrityError:
+                continue  # a reference or query code collided; draw again
+        else:
+            raise Conflict(_("Could not issue a reference number; please try again."))
+        audit_record(actor=actor, action="petition.create", target=petition)
+    return petition
+
+
+def petition_for_actor(*, actor: Actor, reference: str, field: str = "petition") -> Petition:
+    """Load a petition by reference, only if this caller may see it."""
+    petition = (
+        Petition.objects.select_related("resident", "department", "community", "category")
+        .filter(reference=reference)
+        .first()
+        if isinstance(reference, str)
+        else None
+    )
+    if petition is None or not petition_visible_to(petition, actor):
+        raise NotFound(_("No petition with reference '%(ref)s' was found.") % {"ref": reference}, field=field)
+    return petition
+
+
+def petition_visible_to(petition: Petition, actor: Actor) -> bool:
+    if actor.is_petition_officer:
+        return True
+    if actor.staff is not None and actor.is_department_member(petition.department_id):
+        return True
+    return actor.community_id is not None and actor.community_id == petition.community_id
+
+
+def petition_find_by_query_code(*, query_code: str, phone_last4: str) -> Petition | None:
+    """Find a petition for a resident who knows its query code and the last 4 digits of their mobile."""
+    if not (query_code or "").isdigit() or not (phone_last4 or "").isdigit() or len(phone_last4) != 4:
+        return None
+    petition = (
+        Petition.objects.select_related("resident", "department", "category").filter(query_code=query_code).first()
+    )
+    if petition is None or identity.phone_last4(petition.resident.phone) != phone_last4:
+        return None
+    return petition

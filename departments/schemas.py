@@ -1,0 +1,8 @@
+from ninja import Schema
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+    kind: str
+    description: str

@@ -1,0 +1,233 @@
+"""Turn a department's weekly rules into published slots, one ISO week at a time."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.models import Department
+
+from .calendar import DayInfo, consultation_weekday, days_info, holiday_year_is_confirmed
+from .errors import Conflict, InvalidInput, ProvisionalHolidayYear
+from .models import SEAT_HOLDING_STATUSES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
+
+ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def service_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def iso_week_parse(value: str) -> tuple[int, int]:
+    """Parse 'YYYY-Www' into (year, week), rejecting weeks that do not exist."""
+    match = ISO_WEEK.match(value or "")
+    if not match:
+        raise InvalidInput(_("Write the week as YYYY-Www, for example 2026-W49."), field="week")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise InvalidInput(_("Week %(week)s does not exist.") % {"week": value}, field="week") from None
+    return year, week
+
+
+def iso_week_days(iso_year: int, iso_week: int) -> list[dt.date]:
+    monday = dt.date.fromisocalendar(iso_year, iso_week, 1)
+    return [monday + dt.timedelta(days=i) for i in range(7)]
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    rule: ConsultationRule
+
+
+@dataclass
+class DayPlan:
+    info: DayInfo
+    closure_reason: str = ""
+    slots: list[PlannedSlot] = field(default_factory=list)
+
+
+def _rule_times(rule: ConsultationRule, day: dt.date, zone: ZoneInfo) -> list[tuple[dt.datetime, dt.datetime]]:
+    start = dt.datetime.combine(day, rule.start_time, tzinfo=zone)
+    close = dt.datetime.combine(day, rule.end_time, tzinfo=zone)
+    length = dt.timedelta(minutes=rule.session_minutes)
+    step = length + dt.timedelta(minutes=rule.buffer_minutes)
+    times = []
+    while start + length <= close:
+        times.append((start, start + length))
+        start += step
+    return times
+
+
+def week_plan(*, department: Department, iso_year: int, iso_week: int) -> list[DayPlan]:
+    """Work out each day of a week: its calendar kind, any closure, and the slots the rules give."""
+    days = iso_week_days(iso_year, iso_week)
+    zone = service_zone()
+    rules = list(
+        ConsultationRule.objects.filter(department=department, effective_from__lte=days[-1])
+        .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=days[0]))
+        .order_by("weekday", "start_time", "pk")
+    )
+    closures = list(
+        Closure.objects.filter(Q(department=department) | Q(department__isnull=True))
+        .filter(start_date__lte=days[-1], end_date__gte=days[0])
+        .order_by("start_date")
+    )
+    infos = days_info(days)
+    plan = []
+    for day in days:
+        day_plan = DayPlan(info=infos[day])
+        closure = next((c for c in closures if c.start_date <= day <= c.end_date), None)
+        weekday = consultation_weekday(day_plan.info)
+        if closure is not None:
+            day_plan.closure_reason = closure.reason
+        elif weekday is not None:
+            seen: set[dt.datetime] = set()
+            for rule in rules:
+                if rule.weekday != weekday or rule.effective_from > day:
+                    continue
+                if rule.effective_until is not None and rule.effective_until < day:
+                    continue
+                for starts_at, ends_at in _rule_times(rule, day, zone):
+                    if starts_at not in seen:  # overlapping rules: the first one wins
+                        seen.add(starts_at)
+                        day_plan.slots.append(PlannedSlot(starts_at, ends_at, rule.capacity, rule))
+            day_plan.slots.sort(key=lambda s: s.starts_at)
+        plan.append(day_plan)
+    return plan
+
+
+@dataclass
+class PublishResult:
+    week: ScheduleWeek
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    kept_booked: list[Slot] = field(default_factory=list)
+    provisional_years: list[int] = field(default_factory=list)
+
+
+def week_provisional_years(iso_year: int, iso_week: int) -> list[int]:
+    """Return the years of this week whose holiday schedule is not yet announced."""
+    years = sorted({d.year for d in iso_week_days(iso_year, iso_week)})
+    return [y for y in years if not holiday_year_is_confirmed(y)]
+
+
+def _seats_add(slot: Slot, up_to: int) -> None:
+    existing = set(slot.seats.values_list("number", flat=True))
+    Seat.objects.bulk_create([Seat(slot=slot, number=n) for n in range(1, up_to + 1) if n not in existing])
+
+
+def _slot_resize(slot: Slot, capacity: int) -> int:
+    """Resize a slot's seats to capacity, never removing a taken seat; return the capacity reached."""
+    highest_taken = (
+        slot.seats.filter(appointments__status__in=SEAT_HOLDING_STATUSES).aggregate(n=Max("number"))["n"] or 0
+    )
+    capacity = max(capacity, highest_taken)
+    if capacity > slot.capacity:
+        _seats_add(slot, capacity)
+    elif capacity < slot.capacity:
+        slot.seats.filter(number__gt=capacity).delete()
+    return capacity
+
+
+@transaction.atomic
+def week_publish(
+    *,
+    department: Department,
+    iso_year: int,
+    iso_week: int,
+    published_by=None,
+    confirm_provisional_holidays: bool = False,
+) -> PublishResult:
+    """Materialise a week's slots from the rules minus closures and holidays, idempotently."""
+    provisional = week_provisional_years(iso_year, iso_week)
+    if provisional and not confirm_provisional_holidays:
+        raise ProvisionalHolidayYear(
+            _(
+                "The holiday schedule for %(years)s has not been announced yet, so holidays in this week "
+                "are a guess. Confirm explicitly to publish anyway."
+            )
+            % {"years": ", ".join(str(y) for y in provisional)},
+            field="confirm_provisional_holidays",
+        )
+    week, _created = ScheduleWeek.objects.get_or_create(department=department, iso_year=iso_year, iso_week=iso_week)
+    week = ScheduleWeek.objects.select_for_update().get(pk=week.pk)
+    if week.status == ScheduleWeek.Status.CLOSED:
+        raise Conflict(_("Week %(week)s is closed and can no longer be published.") % {"week": week.label})
+
+    result = PublishResult(week=week, provisional_years=provisional)
+    existing = {
+        slot.starts_at: slot
+        for slot in week.slots.annotate(
+            taken=Count("seats__appointments", filter=Q(seats__appointments__status__in=SEAT_HOLDING_STATUSES))
+        )
+    }
+    new_slots = []
+    for day_plan in week_plan(department=department, iso_year=iso_year, iso_week=iso_week):
+        for planned in day_plan.slots:
+            slot = existing.pop(planned.starts_at, None)
+            if slot is None:
+                new_slots.append(
+                    Slot(
+                        department=department,
+                        week=week,
+                        rule=planned.rule,
+                        starts_at=planned.starts_at,
+                        ends_at=planned.ends_at,
+                        capacity=planned.capacity,
+                        min_notice_minutes=planned.rule.min_notice_minutes,
+                        booking_window_days=planned.rule.booking_window_days,
+                    )
+                )
+                continue
+            changed = (
+                slot.ends_at != planned.ends_at
+                or slot.capacity != planned.capacity
+                or slot.rule_id != planned.rule.pk
+                or slot.min_notice_minutes != planned.rule.min_notice_minutes
+                or slot.booking_window_days != planned.rule.booking_window_days
+            )
+            if changed:
+                slot.capacity = _slot_resize(slot, planned.capacity)
+                slot.ends_at = planned.ends_at
+                slot.rule = planned.rule
+                slot.min_notice_minutes = planned.rule.min_notice_minutes
+                slot.booking_window_days = planned.rule.booking_window_days
+                slot.save(update_fields=["capacity", "ends_at", "rule", "min_notice_minutes", "booking_window_days"])
+                result.updated += 1
+
+    if new_slots:
+        created = Slot.objects.bulk_create(new_slots)
+        Seat.objects.bulk_create([Seat(slot=s, number=n) for s in created for n in range(1, s.capacity + 1)])
+        result.created = len(created)
+
+    # Slots the rules no longer give: free ones go, booked ones stay until a person withdraws them.
+    for slot in existing.values():
+        if slot.taken:
+            result.kept_booked.append(slot)
+        else:
+            slot.delete()
+            result.removed += 1
+
+    week.status = ScheduleWeek.Status.PUBLISHED
+    week.published_at = timezone.now()
+    week.published_by = published_by
+    week.provisional_holidays_confirmed = bool(provisional)
+    week.save(update_fields=["status", "published_at", "published_by", "provisional_holidays_confirmed"])
+    return result
+
+
+def week_close(*, week: ScheduleWeek) -> None:
+    """Close a past week: its slots stay on record but can no longer be booked or republished."""
+    ScheduleWeek.objects.filter(pk=week.pk).update(status=ScheduleWeek.Status.CLOSED)

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .root_api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
