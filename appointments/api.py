@@ -1,5 +1,5 @@
 from django.http import HttpResponse
-from ninja import Header, Router
+from ninja import Header, Router, Status
 
 from departments.auth import any_caller
 
@@ -40,14 +40,17 @@ def petition_create_endpoint(request, payload: PetitionIn):
         summary=payload.summary,
         department=payload.department,
     )
-    return 201, {
-        "reference": petition.reference,
-        "query_code": petition.query_code,
-        "status": petition.status,
-        "category": petition.category.code,
-        "department": petition.department.code,
-        "received_at": petition.received_at,
-    }
+    return Status(
+        201,
+        {
+            "reference": petition.reference,
+            "query_code": petition.query_code,
+            "status": petition.status,
+            "category": petition.category.code,
+            "department": petition.department.code,
+            "received_at": petition.received_at,
+        },
+    )
 
 
 @router.post(
@@ -66,7 +69,7 @@ def appointment_book_endpoint(
     )
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
-    return 201, appointment_out(result.appointment)
+    return Status(201, appointment_out(result.appointment))
 
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="One appointment")

@@ -44,17 +44,24 @@ def published(department):
 
 
 @pytest.fixture
-def kiosk(community):
-    actor, key = f.kiosk_actor(community)
-    actor.key = key
-    return actor
+def kiosk_and_key(community):
+    return f.kiosk_actor(community)
 
 
 @pytest.fixture
-def other_kiosk(other_community):
-    actor, key = f.kiosk_actor(other_community)
-    actor.key = key
-    return actor
+def kiosk(kiosk_and_key):
+    """The Actor of a kiosk registered to 蓝山社区."""
+    return kiosk_and_key[0]
+
+
+@pytest.fixture
+def kiosk_key(kiosk_and_key):
+    return kiosk_and_key[1]
+
+
+@pytest.fixture
+def other_kiosk_and_key(other_community):
+    return f.kiosk_actor(other_community)
 
 
 @pytest.fixture
@@ -96,3 +103,45 @@ def now():
 @pytest.fixture
 def tomorrow():
     return timezone.localdate() + dt.timedelta(days=1)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh portrait kiosk-sized page (1080×1920) that refuses any request off this machine."""
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+
+    def only_local(route):
+        host = route.request.url.split("/")[2].split(":")[0]
+        if host in {"127.0.0.1", "localhost"} or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_local)
+    pg = context.new_page()
+    yield pg
+    context.close()

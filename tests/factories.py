@@ -42,8 +42,20 @@ def department(code: str = "fangchan", name: str = "区房产局", **kwargs) -> 
     return dept
 
 
-def rule(dept: Department, *, weekday: int, start="09:00", end="11:00", minutes=30, buffer=0, capacity=2,
-         effective_from=dt.date(2020, 1, 1), notice=60, window=14, **kwargs) -> ConsultationRule:
+def rule(
+    dept: Department,
+    *,
+    weekday: int,
+    start="09:00",
+    end="11:00",
+    minutes=30,
+    buffer=0,
+    capacity=2,
+    effective_from=dt.date(2020, 1, 1),
+    notice=60,
+    window=14,
+    **kwargs,
+) -> ConsultationRule:
     return ConsultationRule.objects.create(
         department=dept,
         weekday=weekday,

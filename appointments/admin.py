@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import Appointment, AuditEvent, Petition, PetitionCategory, Resident
+
+
+@admin.register(PetitionCategory)
+class PetitionCategoryAdmin(admin.ModelAdmin):
+    list_display = ["position", "code", "name", "name_en", "suggested_department", "is_active"]
+    list_display_links = ["code"]
+    list_editable = ["position", "is_active"]
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    # The ID number is only ever shown masked; it is searched by the exact keyed hash, not by text.
+    list_display = ["name", "id_number_masked", "phone_masked", "created_at"]
+    fields = ["name", "phone", "id_number_masked", "created_at"]
+    readonly_fields = ["id_number_masked", "created_at"]
+    search_fields = ["name"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ["reference", "category", "department", "community", "status", "received_at"]
+    list_filter = ["status", "department", "category"]
+    search_fields = ["reference"]
+    readonly_fields = ["reference", "query_code", "resident", "status", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["petition", "slot", "seat", "status", "community", "created_at"]
+    list_filter = ["status", "slot__department"]
+    # State changes go through the booking services (which keep the petition and the seat consistent).
+    readonly_fields = [f.name for f in Appointment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,69 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken, Community, Department, District, Kiosk, StaffMember, Street
+from .services import kiosk_key_rotate, kiosk_revoke
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Street)
+class StreetAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "district"]
+    list_filter = ["district"]
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "street"]
+    list_filter = ["street", "kind"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Kiosk)
+class KioskAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "key_prefix", "created_at", "last_seen_at", "revoked_at"]
+    list_filter = ["community__street"]
+    readonly_fields = ["key_prefix", "created_at", "last_seen_at"]
+    actions = ["rotate_key", "revoke"]
+
+    def has_add_permission(self, request):
+        # A kiosk's key is shown once; create kiosks with `manage.py kiosk_key create` or rotate here.
+        return False
+
+    @admin.action(description=_("Issue a new key (shown once)"))
+    def rotate_key(self, request, queryset):
+        for kiosk in queryset:
+            key = kiosk_key_rotate(kiosk=kiosk)
+            self.message_user(request, f"{kiosk}: {key}", messages.WARNING)
+
+    @admin.action(description=_("Revoke key"))
+    def revoke(self, request, queryset):
+        for kiosk in queryset:
+            kiosk_revoke(kiosk=kiosk)
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "department", "community"]
+    list_filter = ["role", "department"]
+    search_fields = ["user__username", "user__first_name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "staff", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
