@@ -72,4 +72,4 @@ test-only:
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles db.sqlite3* .test-db.sqlite3*
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3* .test-db*

@@ -9,6 +9,7 @@ from stdnum.cn import ric
 
 from appointments.models import PetitionCategory
 from appointments.petitions import petition_create
+from appointments.taxonomy import categories_install
 from departments.models import Community, Department, District, StaffMember, Street
 from departments.services import Actor, api_token_create, kiosk_key_create
 from scheduler.models import ConsultationRule
@@ -100,7 +101,14 @@ def category(code: str = "housing") -> PetitionCategory:
     return PetitionCategory.objects.get(code=code)
 
 
+def categories() -> None:
+    """Make sure the default taxonomy exists (transactional tests flush what migrations seeded)."""
+    if not PetitionCategory.objects.exists():
+        categories_install(PetitionCategory)
+
+
 def petition(actor: Actor, dept: Department, **kwargs):
+    categories()
     values = {
         "name": "王秀兰",
         "phone": valid_phone(),
