@@ -50,15 +50,21 @@ def petition_transition(*, petition: Petition, to: str, actor: Actor | None = No
     return petition
 
 
-def resident_upsert(*, name: str, phone: str, id_number: str) -> Resident:
-    """Find a resident by ID number, or register them; keep their name and mobile current."""
-    name = (name or "").strip()
+def identity_clean(*, name: str, phone: str, id_number: str) -> tuple[str, str, str]:
+    """Check a resident's name, mobile and ID number; return them normalised."""
+    name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise InvalidInput(_("Please enter your name."), field="resident.name")
     if len(name) > NAME_MAX:
         raise InvalidInput(_("The name is too long."), field="resident.name")
     phone = identity.phone_clean(phone, field="resident.phone")
     id_number = identity.id_number_clean(id_number, field="resident.id_number")
+    return name, phone, id_number
+
+
+def resident_upsert(*, name: str, phone: str, id_number: str) -> Resident:
+    """Find a resident by ID number, or register them; keep their name and mobile current."""
+    name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
     digest = identity.lookup_hash(id_number)
     resident, created = Resident.objects.get_or_create(
         id_number_hash=digest,
@@ -96,8 +102,12 @@ def petition_create(
     community: Community | None = None,
 ) -> Petition:
     """File a resident's matter; the department defaults to the category's suggestion."""
+    # Check in the order the resident answered: who they are, their matter, then the department.
+    identity_clean(name=name, phone=phone, id_number=id_number)
     category_obj = (
         PetitionCategory.objects.filter(code=category, is_active=True).select_related("suggested_department").first()
+        if isinstance(category, str)
+        else None
     )
     if category_obj is None:
         raise InvalidInput(_("Please choose one of the listed categories."), field="category")

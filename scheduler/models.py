@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from departments.models import Department
 
@@ -126,9 +127,9 @@ class ScheduleWeek(models.Model):
     """One ISO week of one department's consultation hours: draft → published → closed."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
-        CLOSED = "closed", _("Closed")
+        DRAFT = "draft", pgettext_lazy("week status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("week status", "Published")
+        CLOSED = "closed", pgettext_lazy("week status", "Closed")
 
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="weeks")
     iso_year = models.PositiveSmallIntegerField()

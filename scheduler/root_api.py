@@ -87,9 +87,18 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
+_HTTP_MESSAGES = {
+    # django-ninja raises 400 for a body it cannot parse; its text is English and technical.
+    400: lambda: _("The request body is not valid JSON."),
+    403: lambda: _("You are not allowed to do this."),
+    429: lambda: _("Too many requests; please wait a moment and try again."),
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    message = _HTTP_MESSAGES.get(exc.status_code)
+    return api.create_response(request, {"detail": str(message()) if message else str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Exception)
