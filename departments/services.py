@@ -26,6 +26,9 @@ class Actor:
     kiosk: Kiosk | None = None
     staff: StaffMember | None = None
 
+    def __str__(self) -> str:
+        return self.principal
+
     @property
     def principal(self) -> str:
         if self.kiosk is not None:

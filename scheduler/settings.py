@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "scheduler.middleware.ApiJsonErrors",
 ]
 
 ROOT_URLCONF = "scheduler.urls"
@@ -137,6 +138,11 @@ MAKEUP_WORKDAY_FOLLOWS_WEEKDAY = int(os.environ.get("MAKEUP_WORKDAY_FOLLOWS_WEEK
 # Years whose holiday schedule the State Council has announced; later ones are provisional.
 HOLIDAY_CONFIRMED_YEARS = [int(y) for y in env_list("HOLIDAY_CONFIRMED_YEARS", "2024,2025,2026")]
 
+# Community kiosk: after this many seconds without a touch it warns, and after the warning it starts over.
+KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "90"))
+KIOSK_IDLE_WARNING_SECONDS = int(os.environ.get("KIOSK_IDLE_WARNING_SECONDS", "20"))
+KIOSK_KEY_COOKIE = "kiosk_key"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -149,3 +155,25 @@ LOGGING = {
 }
 
 PETITION_OFFICE_NAME = _("District Petition Bureau")
+
+# Video sessions. Twilio Programmable Video when an account is configured, otherwise a local stand-in
+# that needs no account (the demo works offline). Rooms are created server-side; tokens are minted here.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")  # also what Twilio signs its callbacks with
+TWILIO_API_KEY_SID = os.environ.get("TWILIO_API_KEY_SID", "")
+TWILIO_API_KEY_SECRET = os.environ.get("TWILIO_API_KEY_SECRET", "")
+_TWILIO_READY = all((TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET))
+VIDEO_BACKEND = os.environ.get("VIDEO_BACKEND") or (
+    "appointments.video.twilio.TwilioVideoBackend" if _TWILIO_READY else "appointments.video.local.LocalVideoBackend"
+)
+# The public address Twilio calls back (e.g. https://petition.example.gov.cn); empty = the address of the request.
+VIDEO_PUBLIC_BASE_URL = os.environ.get("VIDEO_PUBLIC_BASE_URL", "").rstrip("/")
+VIDEO_ROOM_PREFIX = os.environ.get("VIDEO_ROOM_PREFIX", "petition-appointment-")
+VIDEO_TOKEN_TTL_SECONDS = int(os.environ.get("VIDEO_TOKEN_TTL_SECONDS", "300"))
+VIDEO_JOIN_OPENS_BEFORE_MINUTES = int(os.environ.get("VIDEO_JOIN_OPENS_BEFORE_MINUTES", "15"))
+VIDEO_JOIN_CLOSES_AFTER_MINUTES = int(os.environ.get("VIDEO_JOIN_CLOSES_AFTER_MINUTES", "30"))
+VIDEO_NO_SHOW_GRACE_MINUTES = int(os.environ.get("VIDEO_NO_SHOW_GRACE_MINUTES", "15"))
+VIDEO_MAX_PARTICIPANTS = int(os.environ.get("VIDEO_MAX_PARTICIPANTS", "6"))
+VIDEO_EMPTY_ROOM_TIMEOUT_MINUTES = int(os.environ.get("VIDEO_EMPTY_ROOM_TIMEOUT_MINUTES", "10"))
+VIDEO_UNUSED_ROOM_TIMEOUT_MINUTES = int(os.environ.get("VIDEO_UNUSED_ROOM_TIMEOUT_MINUTES", "20"))
+LOGIN_REDIRECT_URL = "/staff/"

@@ -1,0 +1,29 @@
+"""Under /api/, every error answers in JSON {"detail": ...}, even those raised outside the API's handlers."""
+
+import json
+
+from django.utils.translation import gettext as _
+
+_MESSAGES = {
+    404: lambda: _("Not found."),
+    405: lambda: _("This method is not allowed here."),
+    413: lambda: _("The request is too large."),
+    500: lambda: _("Something went wrong on our side; please try again."),
+}
+
+
+class ApiJsonErrors:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            message = _MESSAGES.get(response.status_code, lambda: _("This request could not be handled."))()
+            response.content = json.dumps({"detail": str(message)}, ensure_ascii=False).encode()
+            response["Content-Type"] = "application/json; charset=utf-8"
+        return response
