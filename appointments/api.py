@@ -1,12 +1,27 @@
 from django.http import HttpResponse
 from ninja import Header, Router, Status
 
-from departments.auth import any_caller
+from departments.auth import any_caller, staff_only
 
-from .booking import appointment_book, appointment_cancel, appointment_for_actor, appointment_reschedule
+from .booking import (
+    appointment_book,
+    appointment_cancel,
+    appointment_for_actor,
+    appointment_reschedule,
+    slot_withdraw,
+)
 from .models import Appointment
 from .petitions import petition_create
-from .schemas import AppointmentIn, AppointmentOut, CancelIn, PetitionCreatedOut, PetitionIn, RescheduleIn
+from .schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    CancelIn,
+    PetitionCreatedOut,
+    PetitionIn,
+    RescheduleIn,
+    WithdrawIn,
+    WithdrawOut,
+)
 
 router = Router(tags=["petitions and appointments"], auth=any_caller())
 
@@ -91,3 +106,14 @@ def appointment_cancel_endpoint(request, appointment_id: int, payload: CancelIn 
 def appointment_reschedule_endpoint(request, appointment_id: int, payload: RescheduleIn):
     appointment = appointment_reschedule(actor=request.auth, appointment_id=appointment_id, slot_id=payload.slot)
     return appointment_out(appointment)
+
+
+@router.post(
+    "/slots/{slot_id}/withdraw",
+    response=WithdrawOut,
+    auth=staff_only(),
+    summary="Withdraw a published time, cancelling its appointments with a reason (department admin or officer)",
+)
+def slot_withdraw_endpoint(request, slot_id: int, payload: WithdrawIn):
+    cancelled = slot_withdraw(actor=request.auth, slot_id=slot_id, reason=payload.reason)
+    return {"slot": slot_id, "cancelled_appointments": [a.pk for a in cancelled]}
