@@ -9,14 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.services import Actor
-from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound, SlotFull
+from scheduler.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SlotFull
 from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
 from scheduler.selectors import slot_booking_error
 
-from . import signals
+from . import identity, signals
 from .audit import audit_record
 from .models import Appointment, AuditEvent, IdempotencyRecord, Petition, Resident
-from .petitions import BOOKABLE_STATUSES, petition_for_actor, petition_transition
+from .petitions import BOOKABLE_STATUSES, petition_create, petition_for_actor, petition_transition
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 # A resident may check in from this long before their session until it ends.
@@ -97,7 +97,7 @@ def _seat_take(
         raise Conflict(_("You already have another appointment at this time."), field="slot")
 
     free_seats = list(
-        Seat.objects.filter(slot=slot)
+        Seat.objects.filter(slot=slot, number__lte=slot.capacity)
         .exclude(appointments__status__in=SEAT_HOLDING_STATUSES)
         .order_by("number")
         .values_list("pk", flat=True)
@@ -183,6 +183,55 @@ def appointment_book(
     return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
 
 
+@transaction.atomic(durable=True)
+def petition_file_and_book(
+    *,
+    actor: Actor,
+    name: str,
+    phone: str,
+    id_number: str,
+    category: str,
+    summary: str,
+    department: str | None,
+    slot_id: int,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> BookingResult:
+    """File a resident's matter and book it into a slot: both happen or neither, and a retry replays."""
+    now = now or timezone.now()
+    if not (0 < len(idempotency_key or "") <= IDEMPOTENCY_KEY_MAX) or not idempotency_key.isprintable():
+        raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
+    who = identity.lookup_hash((id_number or "").strip().upper())
+    fingerprint = _fingerprint("file-and-book", who, category, department, (summary or "").strip(), slot_id)
+    replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
+    if replay:
+        return replay
+    try:
+        # A savepoint, so that a double tap which lost the race can still find the winner's booking below.
+        with transaction.atomic():
+            petition = petition_create(
+                actor=actor,
+                name=name,
+                phone=phone,
+                id_number=id_number,
+                category=category,
+                summary=summary,
+                department=department,
+            )
+            appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now)
+            IdempotencyRecord.objects.create(
+                principal=actor.principal, key=idempotency_key, fingerprint=fingerprint, appointment=appointment
+            )
+    except (DomainError, IntegrityError):
+        replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
+        if replay:
+            return replay
+        raise
+    audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
+    transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
+    return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
+
+
 def _previous_petition_status(petition: Petition) -> str:
     """The status the petition had before it was last scheduled (so cancelling restores it)."""
     event = (
@@ -197,6 +246,13 @@ def _previous_petition_status(petition: Petition) -> str:
     )
     previous = (event.detail.get("from") if event else None) or Petition.Status.RECEIVED
     return previous if previous != Petition.Status.SCHEDULED else Petition.Status.RECEIVED
+
+
+def _petition_unschedule(*, petition_id: int, actor: Actor) -> None:
+    """Return a petition whose appointment was cancelled to where it was, unless it has moved on since."""
+    petition = Petition.objects.select_for_update().get(pk=petition_id)
+    if petition.status == Petition.Status.SCHEDULED:
+        petition_transition(petition=petition, to=_previous_petition_status(petition), actor=actor)
 
 
 def _cancel(*, actor: Actor, appointment: Appointment, reason: str, now: dt.datetime) -> None:
@@ -223,8 +279,7 @@ def appointment_cancel(
     if appointment.slot.starts_at <= now:
         raise Conflict(_("This appointment has already started and cannot be cancelled."), field="appointment")
     _cancel(actor=actor, appointment=appointment, reason=(reason or "").strip() or "cancelled by resident", now=now)
-    petition = Petition.objects.select_for_update().get(pk=appointment.petition_id)
-    petition_transition(petition=petition, to=_previous_petition_status(petition), actor=actor)
+    _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
     transaction.on_commit(lambda: signals.appointment_cancelled.send(sender=Appointment, appointment=appointment))
     return appointment
 
@@ -295,12 +350,12 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
     cancelled = []
     for appointment in appointment_queryset().filter(slot=slot, status=Appointment.Status.BOOKED):
         _cancel(actor=actor, appointment=appointment, reason=reason, now=now)
-        petition = Petition.objects.select_for_update().get(pk=appointment.petition_id)
-        petition_transition(petition=petition, to=_previous_petition_status(petition), actor=actor)
+        _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
         cancelled.append(appointment)
     slot.status = Slot.Status.WITHDRAWN
     slot.withdrawn_reason = reason[:200]
-    slot.save(update_fields=["status", "withdrawn_reason"])
+    slot.withdrawn_by_publishing = False
+    slot.save(update_fields=["status", "withdrawn_reason", "withdrawn_by_publishing"])
     audit_record(actor=actor, action="slot.withdraw", target=slot, detail={"reason": reason[:200]})
     for appointment in cancelled:
         transaction.on_commit(

@@ -21,7 +21,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.RECEIVED: {S.ACCEPTED, S.NOT_ACCEPTED, S.SCHEDULED, S.REFERRED},
     S.ACCEPTED: {S.SCHEDULED, S.REFERRED, S.ANSWERED},
     S.NOT_ACCEPTED: {S.REOPENED, S.CLOSED},
-    S.SCHEDULED: {S.IN_CONSULTATION, S.RECEIVED, S.ACCEPTED, S.REFERRED, S.SCHEDULED},
+    # Cancelling an appointment returns the petition to the status it was booked from.
+    S.SCHEDULED: {S.IN_CONSULTATION, S.RECEIVED, S.ACCEPTED, S.REFERRED, S.FOLLOW_UP, S.REOPENED, S.SCHEDULED},
     S.IN_CONSULTATION: {S.ANSWERED, S.REFERRED, S.FOLLOW_UP, S.SCHEDULED},
     S.ANSWERED: {S.CLOSED, S.REOPENED, S.FOLLOW_UP},
     S.REFERRED: {S.ACCEPTED, S.SCHEDULED, S.ANSWERED},
@@ -117,7 +118,11 @@ def petition_create(
     if len(summary) > SUMMARY_MAX:
         raise InvalidInput(_("The summary is too long (at most 2000 characters)."), field="summary")
     if department:
-        department_obj = department_get(department)
+        try:
+            department_obj = department_get(department)
+        except NotFound as exc:
+            # In a request body an unknown code is bad input (422), not a missing resource.
+            raise InvalidInput(exc.message, field="department") from None
     elif category_obj.suggested_department and category_obj.suggested_department.is_active:
         department_obj = category_obj.suggested_department
     else:

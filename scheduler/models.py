@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -177,6 +178,9 @@ class Slot(models.Model):
     min_notice_minutes = models.PositiveIntegerField(default=60)
     booking_window_days = models.PositiveSmallIntegerField(default=14)
     withdrawn_reason = models.CharField(max_length=200, blank=True)
+    # True when a republish took the slot out because the rules no longer give it (it reopens if they do
+    # again); False for a person's withdrawal, which stays.
+    withdrawn_by_publishing = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["starts_at"]
@@ -187,11 +191,15 @@ class Slot(models.Model):
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
             models.CheckConstraint(condition=Q(status__in=["open", "withdrawn"]), name="slot_status_valid"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_by_publishing=False) | Q(status="withdrawn"),
+                name="slot_withdrawn_by_publishing_only_when_withdrawn",
+            ),
         ]
         indexes = [models.Index(fields=["department", "status", "starts_at"], name="slot_open_by_time")]
 
     def __str__(self) -> str:
-        return f"{self.department} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.department} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
 class Seat(models.Model):

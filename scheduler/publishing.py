@@ -26,7 +26,7 @@ def service_zone() -> ZoneInfo:
 
 def iso_week_parse(value: str) -> tuple[int, int]:
     """Parse 'YYYY-Www' into (year, week), rejecting weeks that do not exist."""
-    match = ISO_WEEK.match(value or "")
+    match = ISO_WEEK.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise InvalidInput(_("Write the week as YYYY-Www, for example 2026-W49."), field="week")
     year, week = int(match.group(1)), int(match.group(2))
@@ -137,7 +137,8 @@ def _slot_resize(slot: Slot, capacity: int) -> int:
     if capacity > slot.capacity:
         _seats_add(slot, capacity)
     elif capacity < slot.capacity:
-        slot.seats.filter(number__gt=capacity).delete()
+        # A seat with a cancelled booking stays on record; booking only uses seats up to capacity.
+        slot.seats.filter(number__gt=capacity, appointments__isnull=True).delete()
     return capacity
 
 
@@ -198,13 +199,28 @@ def week_publish(
                 or slot.min_notice_minutes != planned.rule.min_notice_minutes
                 or slot.booking_window_days != planned.rule.booking_window_days
             )
-            if changed:
+            # Taken out by an earlier publishing, not by a person: the rules give it again, so it reopens.
+            reopened = slot.status == Slot.Status.WITHDRAWN and slot.withdrawn_by_publishing
+            if changed or reopened:
                 slot.capacity = _slot_resize(slot, planned.capacity)
                 slot.ends_at = planned.ends_at
                 slot.rule = planned.rule
                 slot.min_notice_minutes = planned.rule.min_notice_minutes
                 slot.booking_window_days = planned.rule.booking_window_days
-                slot.save(update_fields=["capacity", "ends_at", "rule", "min_notice_minutes", "booking_window_days"])
+                if reopened:
+                    slot.status = Slot.Status.OPEN
+                    slot.withdrawn_by_publishing = False
+                slot.save(
+                    update_fields=[
+                        "capacity",
+                        "ends_at",
+                        "rule",
+                        "min_notice_minutes",
+                        "booking_window_days",
+                        "status",
+                        "withdrawn_by_publishing",
+                    ]
+                )
                 result.updated += 1
 
     if new_slots:
@@ -213,9 +229,16 @@ def week_publish(
         result.created = len(created)
 
     # Slots the rules no longer give: free ones go, booked ones stay until a person withdraws them.
+    # A free slot with cancelled bookings is withdrawn rather than deleted, so their history stays.
     for slot in existing.values():
         if slot.taken:
             result.kept_booked.append(slot)
+        elif slot.appointments.exists():
+            if slot.status != Slot.Status.WITHDRAWN:
+                slot.status = Slot.Status.WITHDRAWN
+                slot.withdrawn_by_publishing = True
+                slot.save(update_fields=["status", "withdrawn_by_publishing"])
+                result.removed += 1
         else:
             slot.delete()
             result.removed += 1

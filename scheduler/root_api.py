@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -99,6 +100,11 @@ _HTTP_MESSAGES = {
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = _HTTP_MESSAGES.get(exc.status_code)
     return api.create_response(request, {"detail": str(message()) if message else str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": _("The request is too large.")}, status=413)
 
 
 @api.exception_handler(Exception)

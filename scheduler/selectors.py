@@ -1,6 +1,7 @@
 """Reads of the schedule: which slots a resident may book now, and how many seats are left."""
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -8,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
+from .calendar import days_info
 from .errors import DomainError, NotFound, OutsideBookingWindow, SlotUnavailable
-from .models import SEAT_HOLDING_STATUSES, ScheduleWeek, Slot
+from .models import SEAT_HOLDING_STATUSES, Closure, ScheduleWeek, Slot
 from .publishing import service_zone
 
 # The longest booking window a rule may set; bounds the database query before per-slot checks.
@@ -18,7 +20,9 @@ MAX_WINDOW_DAYS = 180
 
 def department_get(code: str, *, field: str = "department") -> Department:
     """Load an active department by its code, or say plainly that there is none."""
-    department = Department.objects.filter(code=code, is_active=True).first() if isinstance(code, str) else None
+    # A code is a slug; anything else (a NUL byte, say) would make PostgreSQL refuse the query.
+    is_slug = isinstance(code, str) and code.isprintable() and len(code) <= 40
+    department = Department.objects.filter(code=code, is_active=True).first() if is_slug else None
     if department is None:
         raise NotFound(_("There is no department with code '%(code)s'.") % {"code": code}, field=field)
     return department
@@ -60,11 +64,15 @@ def slot_list_open(
     now = now or timezone.now()
     zone = service_zone()
     lower = now
-    if date_from is not None:
-        lower = max(lower, dt.datetime.combine(date_from, dt.time.min, tzinfo=zone))
     upper = now + dt.timedelta(days=MAX_WINDOW_DAYS)
+    # Bring the dates into the bookable range first: the calendar's extremes cannot take a time zone.
+    earliest, latest = now.astimezone(zone).date(), upper.astimezone(zone).date()
+    if (date_from is not None and date_from > latest) or (date_to is not None and date_to < earliest):
+        return []
+    if date_from is not None:
+        lower = max(lower, dt.datetime.combine(max(date_from, earliest), dt.time.min, tzinfo=zone))
     if date_to is not None:
-        upper = min(upper, dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
+        upper = min(upper, dt.datetime.combine(min(date_to, latest) + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     slots = (
         slot_queryset_with_remaining()
         .select_related("week")
@@ -84,4 +92,74 @@ def slot_list_open(
         slot.remaining = max(slot.capacity - slot.taken, 0)
         if include_full or slot.remaining:
             result.append(slot)
+    return result
+
+
+def slot_list_nearest_free(
+    *, department: Department, around: dt.datetime, limit: int = 4, now: dt.datetime | None = None
+) -> list[Slot]:
+    """List the bookable times with a free seat closest to a given time, earliest first."""
+    free = slot_list_open(department=department, now=now, include_full=False)
+    nearest = sorted(free, key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))[:limit]
+    return sorted(nearest, key=lambda slot: slot.starts_at)
+
+
+@dataclass
+class DayAvailability:
+    """One coming day of a department: its bookable times, or why none can be booked."""
+
+    date: dt.date
+    state: str  # "open", "full", "holiday", "closed" (a closure), "weekend", "not_published", "no_hours"
+    reason: str = ""
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def free_seats(self) -> int:
+        return sum(slot.remaining for slot in self.slots)
+
+    @property
+    def is_bookable(self) -> bool:
+        return self.state == "open"
+
+
+def day_list_availability(
+    *, department: Department, days: int = 14, now: dt.datetime | None = None
+) -> list[DayAvailability]:
+    """List the coming days with their open times; holidays and closures stay in the list, marked closed."""
+    now = now or timezone.now()
+    first = timezone.localdate(now, timezone=service_zone())
+    dates = [first + dt.timedelta(days=offset) for offset in range(days)]
+    infos = days_info(dates)
+    closures = list(
+        Closure.objects.filter(Q(department=department) | Q(department__isnull=True))
+        .filter(start_date__lte=dates[-1], end_date__gte=dates[0])
+        .order_by("start_date")
+    )
+    published = set(
+        ScheduleWeek.objects.filter(
+            department=department,
+            status=ScheduleWeek.Status.PUBLISHED,
+            iso_year__in={d.isocalendar().year for d in dates},
+            iso_week__in={d.isocalendar().week for d in dates},
+        ).values_list("iso_year", "iso_week")
+    )
+    slots_by_day: dict[dt.date, list[Slot]] = {}
+    for slot in slot_list_open(department=department, date_from=dates[0], date_to=dates[-1], now=now):
+        slots_by_day.setdefault(timezone.localtime(slot.starts_at, service_zone()).date(), []).append(slot)
+    result = []
+    for day in dates:
+        closure = next((c for c in closures if c.start_date <= day <= c.end_date), None)
+        slots = slots_by_day.get(day, [])
+        if closure is not None:
+            result.append(DayAvailability(day, "closed", closure.reason))
+        elif infos[day].kind == "holiday":
+            result.append(DayAvailability(day, "holiday", infos[day].name))
+        elif not slots and infos[day].kind == "weekend":
+            result.append(DayAvailability(day, "weekend"))
+        elif not slots and tuple(day.isocalendar())[:2] not in published:
+            result.append(DayAvailability(day, "not_published"))
+        elif not slots:
+            result.append(DayAvailability(day, "no_hours"))
+        else:
+            result.append(DayAvailability(day, "open" if any(s.remaining for s in slots) else "full", slots=slots))
     return result

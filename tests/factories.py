@@ -119,3 +119,18 @@ def petition(actor: Actor, dept: Department, **kwargs):
     }
     values.update(kwargs)
     return petition_create(actor=actor, **values)
+
+
+def local(value: str) -> dt.datetime:
+    """An aware datetime in the service's zone (Asia/Shanghai) from 'YYYY-MM-DD HH:MM'."""
+    from scheduler.publishing import service_zone
+
+    return dt.datetime.fromisoformat(value).replace(tzinfo=service_zone())
+
+
+def publish(dept: Department, week: str, **kwargs):
+    """Publish one ISO week ('2026-W10') of a department and return the PublishResult."""
+    from scheduler.publishing import iso_week_parse
+
+    iso_year, iso_week = iso_week_parse(week)
+    return week_publish(department=dept, iso_year=iso_year, iso_week=iso_week, **kwargs)

@@ -1,0 +1,121 @@
+"""The demo district: loads once, loads again without doubling anything, and holds every kind of record."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from appointments.models import Appointment, Petition, PetitionCategory, Resident
+from departments.models import Community, Department, Kiosk, StaffMember, Street
+from departments.services import kiosk_authenticate
+from scheduler.models import ConsultationRule, ScheduleWeek, Seat, Slot
+from scheduler.publishing import week_plan
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Department,
+    Street,
+    Community,
+    Kiosk,
+    StaffMember,
+    ConsultationRule,
+    ScheduleWeek,
+    Slot,
+    Seat,
+    Resident,
+    Petition,
+    Appointment,
+]
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded():
+    return seed()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_it_loads_the_petition_bureau_and_the_eight_departments(seeded):
+    names = set(Department.objects.values_list("name", flat=True))
+    for short in ["房产局", "人社局", "司法局", "城管局", "住建局", "市场监管局", "民政局", "教育局"]:
+        assert any(name.endswith(short) for name in names), short
+    bureau = Department.objects.get(kind=Department.Kind.PETITION_OFFICE)
+    assert bureau.name.endswith("信访局")
+    assert Department.objects.filter(kind=Department.Kind.FUNCTIONAL).count() >= 8
+
+
+def test_it_loads_three_streets_of_ten_communities_each_with_a_kiosk(seeded):
+    streets = Street.objects.all()
+    assert streets.count() >= 3
+    for street in streets:
+        assert street.communities.count() >= 10, street
+    for community in Community.objects.all():
+        assert community.kiosks.filter(revoked_at__isnull=True).count() == 1, community
+    assert {"蓝山社区", "福安社区", "魁星社区", "辛家村"} <= set(Community.objects.values_list("name", flat=True))
+
+
+def test_it_loads_staff_of_every_role_who_can_sign_in(seeded):
+    roles = set(StaffMember.objects.values_list("role", flat=True))
+    assert roles == set(StaffMember.Role.values)
+    for member in StaffMember.objects.select_related("user"):
+        assert member.user.has_usable_password()
+
+
+def test_every_category_suggests_an_active_department(seeded):
+    assert PetitionCategory.objects.filter(suggested_department__isnull=True).count() == 0
+
+
+def test_it_publishes_this_week_and_next_for_every_department(seeded):
+    today = timezone.localdate()
+    for offset in (0, 7):
+        year, week, _ = (today + dt.timedelta(days=offset)).isocalendar()
+        for department in Department.objects.all():
+            published = ScheduleWeek.objects.get(department=department, iso_year=year, iso_week=week)
+            assert published.status == ScheduleWeek.Status.PUBLISHED
+            planned = [
+                s.starts_at for day in week_plan(department=department, iso_year=year, iso_week=week) for s in day.slots
+            ]
+            assert sorted(published.slots.values_list("starts_at", flat=True)) == sorted(planned)
+    assert Slot.objects.exists()
+    for slot in Slot.objects.all()[:50]:
+        assert slot.seats.count() == slot.capacity
+
+
+def test_it_files_some_petitions_and_books_some_of_them(seeded):
+    assert Petition.objects.count() >= 4
+    assert Appointment.objects.filter(status=Appointment.Status.BOOKED).exists()
+    for appointment in Appointment.objects.select_related("petition", "slot"):
+        assert appointment.slot.department_id == appointment.petition.department_id
+
+
+def test_it_prints_a_kiosk_key_that_works(seeded):
+    key = next(word for word in seeded.split() if word.startswith("kiosk_"))
+
+    kiosk = kiosk_authenticate(key)
+
+    assert kiosk is not None and kiosk.community.name == "蓝山社区"
+
+
+def test_running_it_twice_adds_nothing(seeded):
+    before = counts()
+    slot_ids = set(Slot.objects.values_list("pk", flat=True))
+    first_key = next(word for word in seeded.split() if word.startswith("kiosk_"))
+
+    second = seed()
+
+    assert counts() == before
+    assert set(Slot.objects.values_list("pk", flat=True)) == slot_ids
+    second_key = next(word for word in second.split() if word.startswith("kiosk_"))
+    assert kiosk_authenticate(second_key) is not None
+    assert kiosk_authenticate(first_key) is None  # the key is rotated on each run and shown once
