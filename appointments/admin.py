@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Appointment, AuditEvent, Petition, PetitionCategory, Resident
+from .models import Appointment, AuditEvent, Petition, PetitionCategory, Resident, VideoParticipant, VideoSession
 
 
 @admin.register(PetitionCategory)
@@ -57,4 +57,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VideoParticipantInline(admin.TabularInline):
+    model = VideoParticipant
+    extra = 0
+    can_delete = False
+    readonly_fields = ["participant_sid", "identity", "side", "joined_at", "left_at"]
+
+
+@admin.register(VideoSession)
+class VideoSessionAdmin(admin.ModelAdmin):
+    # Filled in by Twilio's callbacks and the attendance sweep; read-only here.
+    list_display = ["room_name", "appointment", "provider", "status", "started_at", "ended_at", "flagged_at"]
+    list_filter = ["status", "provider"]
+    readonly_fields = [f.name for f in VideoSession._meta.fields]
+    inlines = [VideoParticipantInline]
+
+    def has_add_permission(self, request):
         return False

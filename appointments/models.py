@@ -217,3 +217,98 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class VideoSession(models.Model):
+    """The video room of one appointment, and what the provider told us happened in it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Ended")
+        FAILED = "failed", _("Failed")
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="video_session")
+    provider = models.CharField(max_length=20)
+    room_name = models.CharField(max_length=100, unique=True)
+    room_sid = models.CharField(max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # Set once attendance has been decided after the slot ended (see appointments.video.services).
+    attendance_checked_at = models.DateTimeField(null=True, blank=True)
+    resident_side_attended = models.BooleanField(null=True)
+    department_attended = models.BooleanField(null=True)
+    # Raised for the petition office when no department staff joined; cleared by a petition officer.
+    flagged_at = models.DateTimeField(_("flagged"), null=True, blank=True)
+    flag_reason = models.CharField(_("flag"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("video session")
+        verbose_name_plural = _("video sessions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "in_progress", "completed", "failed"]),
+                name="videosession_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.room_name
+
+
+class VideoParticipantEvent(models.Model):
+    """One status callback from the provider, kept once however often it is delivered."""
+
+    class Side(models.TextChoices):
+        DEPARTMENT = "department", _("Department")
+        PETITION_OFFICE = "petition_office", _("Petition office")
+        COMMUNITY = "community", _("Community office")
+        UNKNOWN = "unknown", _("Unknown")
+
+    session = models.ForeignKey(VideoSession, on_delete=models.CASCADE, related_name="events")
+    # Identifies a delivery so that a repeat is recognised (event, participant, time, sequence).
+    fingerprint = models.CharField(max_length=64)
+    event = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField(db_index=True)
+    sequence = models.IntegerField(null=True, blank=True)
+    room_sid = models.CharField(max_length=64, blank=True)
+    participant_sid = models.CharField(max_length=64, blank=True)
+    participant_identity = models.CharField(max_length=128, blank=True)
+    side = models.CharField(max_length=20, choices=Side.choices, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "sequence", "pk"]
+        verbose_name = _("video event")
+        verbose_name_plural = _("video events")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "fingerprint"], name="videoevent_once_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%H:%M:%S} {self.event} {self.participant_identity}"
+
+
+class VideoParticipant(models.Model):
+    """One connection of one participant to a session: when it joined and when it left."""
+
+    session = models.ForeignKey(VideoSession, on_delete=models.CASCADE, related_name="participants")
+    participant_sid = models.CharField(max_length=64)
+    identity = models.CharField(max_length=128)
+    side = models.CharField(max_length=20, choices=VideoParticipantEvent.Side.choices)
+    joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        verbose_name = _("video participant")
+        verbose_name_plural = _("video participants")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "participant_sid"], name="videoparticipant_once_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return self.identity

@@ -87,8 +87,10 @@ def main() -> None:
         print(f"database: {connection.vendor}")
         print(f"slot listing queries: {q_small} with 2 departments, {q_large} with 42 (ratio {q_large / q_small:.2f})")
         print(f"slot listing time ratio 42 vs 2 departments: {t_large / t_small:.2f}")
-        print(f"booking median latency: alone {single * 1000:.1f} ms, 30 racing for 3 seats {crowd * 1000:.1f} ms "
-              f"(ratio {crowd / single:.1f}); outcome {ok} booked, {full} told full")
+        print(
+            f"booking median latency: alone {single * 1000:.1f} ms, 30 racing for 3 seats {crowd * 1000:.1f} ms "
+            f"(ratio {crowd / single:.1f}); outcome {ok} booked, {full} told full"
+        )
     finally:
         connection.creation.destroy_test_db(old, verbosity=0)
 

@@ -8,4 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("staff/", include("appointments.staff_urls")),
+    path("webhooks/", include("appointments.video.urls")),
 ]

@@ -1,0 +1,368 @@
+"""Pages for signed-in staff: their sessions, the community office's day, the petition office, weekly hours."""
+
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from departments.models import StaffMember
+from departments.services import Actor, kiosk_authenticate, staff_for_user
+from scheduler.errors import DomainError
+from scheduler.models import Closure, ConsultationRule
+from scheduler.publishing import iso_week_parse
+
+from . import hours
+from .booking import appointment_check_in
+from .video import selectors
+from .video.base import VideoProviderError, video_provider
+from .video.services import Side, actor_side, join_window, video_flag_clear, video_join_check, video_session_end
+from .video.services import video_token_issue as token_issue
+
+Role = StaffMember.Role
+HOME_BY_ROLE = {
+    Role.DEPARTMENT_STAFF: "staff:sessions",
+    Role.DEPARTMENT_ADMIN: "staff:sessions",
+    Role.COMMUNITY_WORKER: "staff:community",
+    Role.PETITION_OFFICER: "staff:office",
+}
+
+
+def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
+    return render(request, "staff/refused.html", {"message": message}, status=status)
+
+
+def staff_page(*roles: str):
+    """Let only signed-in staff (of the given roles) in, with their Actor on request.actor."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            staff = staff_for_user(request.user)
+            if staff is None:
+                return refuse(request, _("This page is for district staff. Your account has no staff role."))
+            if roles and staff.role not in roles:
+                return refuse(request, _("Your role cannot open this page."))
+            request.actor = Actor(staff=staff)
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as error:
+                return refuse(request, str(error.message), status=error.status_code)
+
+        return wrapper
+
+    return decorator
+
+
+@staff_page()
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(HOME_BY_ROLE[request.actor.staff.role])
+
+
+@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN)
+@require_GET
+def my_sessions(request: HttpRequest) -> HttpResponse:
+    department = request.actor.staff.department
+    sessions = selectors.department_sessions(department=department)
+    return render(request, "staff/sessions.html", {"department": department, **sessions, "now": timezone.now()})
+
+
+@staff_page(Role.COMMUNITY_WORKER)
+@require_GET
+def community_today(request: HttpRequest) -> HttpResponse:
+    community = request.actor.staff.community
+    rows = selectors.community_today(community=community)
+    return render(request, "staff/community.html", {"community": community, "rows": rows, "now": timezone.now()})
+
+
+@staff_page(Role.COMMUNITY_WORKER)
+@require_POST
+def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    try:
+        appointment = appointment_check_in(actor=request.actor, appointment_id=appointment_id)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("%(name)s is checked in.") % {"name": appointment.petition.resident.name})
+    return redirect("staff:community")
+
+
+@staff_page(Role.PETITION_OFFICER)
+@require_GET
+def office(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/office.html", {**selectors.office_sessions(), "now": timezone.now()})
+
+
+@staff_page(Role.PETITION_OFFICER)
+@require_POST
+def flag_clear(request: HttpRequest, session_id: int) -> HttpResponse:
+    video_flag_clear(actor=request.actor, session_id=session_id)
+    messages.success(request, _("The flag is cleared."))
+    return redirect("staff:office")
+
+
+# Joining a session --------------------------------------------------------------------------------------------
+
+
+@staff_page()
+@require_GET
+def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    actor = request.actor
+    appointment = video_join_check(actor=actor, appointment_id=appointment_id)
+    opens, closes = join_window(appointment)
+    side = actor_side(actor, appointment)
+    try:
+        provider_name = video_provider().name
+    except VideoProviderError:
+        return refuse(
+            request, _("The video service is not set up correctly; tell the system administrator."), status=503
+        )
+    context = {
+        "appointment": appointment,
+        "side": side,
+        "is_local": provider_name == "local",
+        "can_end": side in (Side.DEPARTMENT, Side.PETITION_OFFICE),
+        "names": selectors.expected_names(appointment=appointment),
+        "closes_at": closes,
+        "opens_at": opens,
+        "back_url": reverse(HOME_BY_ROLE[actor.staff.role]),
+        "join_text": _join_text(),
+    }
+    return render(request, "staff/join.html", context)
+
+
+def _join_text() -> dict[str, str]:
+    """What the join page's script says, translated here so the script holds no language."""
+    return {
+        "connecting": _("Connecting…"),
+        "connected": _("Connected."),
+        "left": _("You have left the session."),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "cameraOff": _("Camera off"),
+        "cameraOn": _("Camera on"),
+        "you": _("You"),
+        "participant": _("Participant"),
+        "failed": _("Could not connect:"),
+        "cameraFailed": _("The camera could not be started:"),
+        "preview": _("Local preview: only you can see this."),
+        "ended": _("The slot has ended."),
+    }
+
+
+def _callback_url(request: HttpRequest) -> str:
+    path = reverse("video-webhook")
+    if settings.VIDEO_PUBLIC_BASE_URL:
+        return settings.VIDEO_PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
+    """Mint a room token for a signed-in staff member (with CSRF) or a kiosk (X-Kiosk-Key)."""
+    key = request.headers.get("X-Kiosk-Key")
+    if key is not None:
+        kiosk = kiosk_authenticate(key)
+        actor = Actor(kiosk=kiosk) if kiosk else Actor()
+    else:
+        # A cookie-authenticated call must carry the CSRF token like any form post.
+        rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if rejected is not None:
+            return JsonResponse({"detail": _("The page has expired; reload it and try again.")}, status=403)
+        staff = staff_for_user(request.user)
+        actor = Actor(staff=staff) if staff else Actor()
+    try:
+        grant = token_issue(actor=actor, appointment_id=appointment_id, status_callback=_callback_url(request))
+    except DomainError as error:
+        return JsonResponse({"detail": str(error.message), "code": error.code}, status=error.status_code)
+    except VideoProviderError:
+        return JsonResponse(
+            {"detail": _("The video service cannot be reached right now. Please try again in a minute.")}, status=503
+        )
+    return JsonResponse(
+        {
+            "token": grant.token,
+            "room": grant.room_name,
+            "identity": grant.identity,
+            "side": grant.side,
+            "provider": grant.provider,
+            "expires_at": grant.expires_at.isoformat(),
+        }
+    )
+
+
+@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@require_POST
+def end(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    try:
+        video_session_end(actor=request.actor, appointment_id=appointment_id)
+    except VideoProviderError:
+        messages.error(request, _("The video service cannot be reached right now. Please try again in a minute."))
+    else:
+        messages.success(request, _("The session has ended for everyone."))
+    return redirect(HOME_BY_ROLE[request.actor.staff.role])
+
+
+# Weekly hours -------------------------------------------------------------------------------------------------
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = ConsultationRule
+        fields = [
+            "weekday",
+            "start_time",
+            "end_time",
+            "session_minutes",
+            "buffer_minutes",
+            "capacity",
+            "effective_from",
+            "effective_until",
+            "min_notice_minutes",
+            "booking_window_days",
+        ]
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "effective_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "effective_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every rule has a weekday: offer the seven days and no empty choice.
+        self.fields["weekday"].choices = ConsultationRule.Weekday.choices
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
+            raise forms.ValidationError(gettext_lazy("The hours must end after they start."))
+        return data
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["start_date", "end_date", "reason"]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            raise forms.ValidationError(gettext_lazy("The last day cannot be before the first day."))
+        return data
+
+
+class PublishForm(forms.Form):
+    week = forms.CharField(max_length=8)
+    confirm_provisional_holidays = forms.BooleanField(required=False)
+
+
+@staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@require_GET
+def hours_index(request: HttpRequest) -> HttpResponse:
+    departments = hours.departments_for_hours(actor=request.actor)
+    if len(departments) == 1:
+        return redirect("staff:hours-department", code=departments[0].code)
+    return render(request, "staff/hours_index.html", {"departments": departments})
+
+
+@staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+def hours_department(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.actor
+    department = hours.department_for_hours(actor=actor, code=code)
+    rules = ConsultationRule.objects.filter(department=department)
+    editing = rules.filter(pk=request.GET.get("rule") or 0).first()
+    rule_form = RuleForm(instance=editing, prefix="rule")
+    closure_form = ClosureForm(prefix="closure")
+    publish_error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "rule-save":
+            editing = rules.filter(pk=request.POST.get("rule_id") or 0).first()
+            rule_form = RuleForm(request.POST, instance=editing, prefix="rule")
+            if rule_form.is_valid():
+                rule = rule_form.save(commit=False)
+                rule.department = department
+                hours.rule_save(actor=actor, rule=rule)
+                messages.success(request, _("The rule is saved. Publish the coming weeks to apply it."))
+                return redirect(request.path)
+        elif action == "rule-delete":
+            hours.rule_delete(actor=actor, rule=get_object_or_404(rules, pk=request.POST.get("rule_id")))
+            messages.success(request, _("The rule is deleted. Publish the coming weeks to apply it."))
+            return redirect(request.path)
+        elif action == "closure-save":
+            closure_form = ClosureForm(request.POST, prefix="closure")
+            if closure_form.is_valid():
+                closure = closure_form.save(commit=False)
+                closure.department = department
+                hours.closure_save(actor=actor, closure=closure)
+                messages.success(request, _("The closure is saved. Publish the weeks it covers to apply it."))
+                return redirect(request.path)
+        elif action == "closure-delete":
+            closure = get_object_or_404(Closure, pk=request.POST.get("closure_id"), department=department)
+            hours.closure_delete(actor=actor, closure=closure)
+            messages.success(request, _("The closure is removed."))
+            return redirect(request.path)
+        elif action == "publish":
+            form = PublishForm(request.POST)
+            if form.is_valid():
+                try:
+                    year, week = iso_week_parse(form.cleaned_data["week"])
+                    result = hours.week_publish_by_staff(
+                        actor=actor,
+                        department=department,
+                        iso_year=year,
+                        iso_week=week,
+                        confirm_provisional_holidays=form.cleaned_data["confirm_provisional_holidays"],
+                    )
+                except DomainError as error:
+                    publish_error = {"week": form.cleaned_data["week"], "message": str(error.message)}
+                else:
+                    messages.success(
+                        request,
+                        _("Week %(week)s is published: %(created)s new, %(updated)s changed, %(removed)s removed.")
+                        % {
+                            "week": result.week.label,
+                            "created": result.created,
+                            "updated": result.updated,
+                            "removed": result.removed,
+                        },
+                    )
+                    if result.kept_booked:
+                        messages.warning(
+                            request,
+                            _("%(count)s booked times no longer match the rules; they were kept.")
+                            % {"count": len(result.kept_booked)},
+                        )
+                    return redirect(request.path)
+    context = {
+        "department": department,
+        "departments": hours.departments_for_hours(actor=actor),
+        "rules": rules,
+        "closures": Closure.objects.filter(department=department).order_by("-start_date")[:20],
+        "shared_closures": Closure.objects.filter(department__isnull=True, end_date__gte=timezone.localdate()),
+        "rule_form": rule_form,
+        "editing": editing,
+        "closure_form": closure_form,
+        "previews": hours.hours_preview(department=department),
+        "publish_error": publish_error,
+    }
+    return render(request, "staff/hours.html", context, status=422 if publish_error else 200)

@@ -1,0 +1,1 @@
+"""Video sessions: the provider interface, its Twilio and local backends, and the session rules."""
