@@ -1,0 +1,488 @@
+"""The community kiosk: thin views that authenticate the kiosk, load, call one service or selector, and render.
+
+What a resident has entered lives in the session until the booking is done or the kiosk starts over;
+the identity part is kept encrypted there, and every personal field travels only in POST bodies.
+"""
+
+import datetime as dt
+import json
+import secrets
+from functools import wraps
+
+import segno
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST
+
+from departments.services import Actor, kiosk_authenticate
+from scheduler.errors import DomainError, NotFound, OutsideBookingWindow, SlotFull, SlotUnavailable
+from scheduler.models import Slot
+from scheduler.selectors import day_list_availability, department_get, slot_list_nearest_free
+
+from . import identity
+from .booking import (
+    appointment_cancel,
+    appointment_check_in,
+    appointment_find_for_check_in,
+    appointment_for_actor,
+    appointment_reschedule,
+    petition_file_and_book,
+)
+from .kiosk_forms import (
+    CategoryForm,
+    CheckInForm,
+    DepartmentForm,
+    IdentityForm,
+    KioskKeyForm,
+    ProgressLookupForm,
+    SlotChoiceForm,
+    SummaryForm,
+)
+from .kiosk_selectors import category_list_active, department_list_bookable, petition_progress_get
+from .petitions import petition_find_by_query_code
+
+BOOKING = "kiosk_booking"
+RECEIPT = "kiosk_receipt"
+PROGRESS = "kiosk_progress"
+RESCHEDULE_SLOT = "kiosk_reschedule_slot"
+CHECKED_IN = "kiosk_checked_in"
+KEY_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
+BOOKING_STEPS = 6
+TAKEN_ERRORS = (SlotFull, SlotUnavailable, OutsideBookingWindow)
+
+
+def kiosk_required(view):
+    """Let a request through only from a registered kiosk; anything else is sent to the setup screen."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        kiosk = kiosk_authenticate(request.COOKIES.get(settings.KIOSK_KEY_COOKIE))
+        if kiosk is None:
+            return redirect("kiosk:setup")
+        request.kiosk = kiosk
+        request.actor = Actor(kiosk=kiosk)
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _render(request, template: str, context: dict | None = None, *, status: int = 200, idle: bool = True):
+    base = {
+        "kiosk": getattr(request, "kiosk", None),
+        "idle_seconds": settings.KIOSK_IDLE_SECONDS if idle else 0,
+        "warning_seconds": settings.KIOSK_IDLE_WARNING_SECONDS,
+    }
+    return render(request, f"kiosk/{template}", {**base, **(context or {})}, status=status)
+
+
+# The booking kept in the session: identity encrypted, everything else plain.
+
+
+def _booking(request) -> dict:
+    return request.session.get(BOOKING) or {}
+
+
+def _booking_update(request, **values) -> None:
+    request.session[BOOKING] = {**_booking(request), **values}
+
+
+@sensitive_variables("data")
+def _identity(request) -> dict | None:
+    token = _booking(request).get("identity")
+    data = identity.decrypt(token) if token else ""
+    return json.loads(data) if data else None
+
+
+def _booking_redirect_if_incomplete(request, *needed: str):
+    """Send the resident back to the first step they have not answered yet, or return None."""
+    booking = _booking(request)
+    steps = [
+        ("identity", "kiosk:book_identity"),
+        ("category", "kiosk:book_category"),
+        ("summary", "kiosk:book_summary"),
+        ("department", "kiosk:book_department"),
+        ("slot", "kiosk:book_day"),
+    ]
+    for key, url_name in steps:
+        if key in needed and not booking.get(key):
+            return redirect(url_name)
+    return None
+
+
+def _qr_svg(text: str) -> str:
+    # segno writes the whole SVG itself and the text is only encoded as modules, never inserted as markup.
+    svg = segno.make(text, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=True)
+    return mark_safe(svg)  # noqa: S308
+
+
+# Setup and start.
+
+
+@never_cache
+@sensitive_post_parameters("key")
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    form = KioskKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        kiosk = kiosk_authenticate(form.cleaned_data["key"])
+        if kiosk is not None:
+            response = redirect("kiosk:start")
+            response.set_cookie(
+                settings.KIOSK_KEY_COOKIE,
+                form.cleaned_data["key"],
+                max_age=KEY_COOKIE_MAX_AGE,
+                httponly=True,
+                secure=request.is_secure(),
+                samesite="Strict",
+            )
+            return response
+        form.add_error(
+            "key", _("This key is not valid or has been withdrawn. Please check it with the petition office.")
+        )
+    return _render(request, "setup.html", {"form": form}, status=400 if form.errors else 200, idle=False)
+
+
+@kiosk_required
+def start(request):
+    # Start needs no reset unless someone has left something behind (answers or another language).
+    touched = bool(request.session.keys()) or bool(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    return _render(request, "start.html", idle=touched)
+
+
+@require_POST
+def reset(request):
+    """Forget everything entered on this kiosk and show Start in the default language."""
+    request.session.flush()
+    response = redirect("kiosk:start")
+    response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
+
+
+# Booking: identity → category → summary → department → day → time → confirm → receipt.
+
+
+@kiosk_required
+@sensitive_post_parameters("name", "phone", "id_number")
+@sensitive_variables("person")
+def book_identity(request):
+    person = _identity(request) or {}
+    form = IdentityForm(request.POST or None, initial=person)
+    if request.method == "POST" and form.is_valid():
+        _booking_update(request, identity=identity.encrypt(json.dumps(form.cleaned_data)))
+        return redirect("kiosk:book_category")
+    return _render(request, "book_identity.html", {"form": form, "step": 1, "steps": BOOKING_STEPS})
+
+
+@kiosk_required
+def book_category(request):
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity"):
+        return redirect_to
+    categories = category_list_active()
+    booking = _booking(request)
+    form = CategoryForm(request.POST or None, categories=categories, initial={"category": booking.get("category")})
+    if request.method == "POST" and form.is_valid():
+        chosen = next(c for c in categories if c.code == form.cleaned_data["category"])
+        suggested = chosen.suggested_department.code if chosen.suggested_department else ""
+        department = booking.get("department") if booking.get("category") == chosen.code else suggested
+        _booking_update(request, category=chosen.code, department=department or "", slot=None)
+        return redirect("kiosk:book_summary")
+    return _render(
+        request, "book_category.html", {"form": form, "categories": categories, "step": 2, "steps": BOOKING_STEPS}
+    )
+
+
+@kiosk_required
+def book_summary(request):
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category"):
+        return redirect_to
+    form = SummaryForm(request.POST or None, initial={"summary": _booking(request).get("summary", "")})
+    if request.method == "POST" and form.is_valid():
+        _booking_update(request, summary=form.cleaned_data["summary"])
+        return redirect("kiosk:book_department")
+    return _render(request, "book_summary.html", {"form": form, "step": 3, "steps": BOOKING_STEPS})
+
+
+@kiosk_required
+def book_department(request):
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary"):
+        return redirect_to
+    departments = department_list_bookable()
+    booking = _booking(request)
+    form = DepartmentForm(
+        request.POST or None, departments=departments, initial={"department": booking.get("department")}
+    )
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["department"] != booking.get("department"):
+            _booking_update(request, slot=None)
+        _booking_update(request, department=form.cleaned_data["department"])
+        return redirect("kiosk:book_day")
+    context = {
+        "form": form,
+        "departments": departments,
+        "suggested": booking.get("department"),
+        "step": 4,
+        "steps": BOOKING_STEPS,
+    }
+    return _render(request, "book_department.html", context)
+
+
+def _days_page(request, *, department, mode: str):
+    days = day_list_availability(department=department)
+    context = {"days": days, "department": department, "mode": mode, "step": 5, "steps": BOOKING_STEPS}
+    return _render(request, "days.html", context)
+
+
+def _times_page(request, *, department, mode: str):
+    try:
+        chosen = dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return redirect(f"kiosk:{mode}_day")
+    day = next((d for d in day_list_availability(department=department) if d.date == chosen), None)
+    if day is None:
+        return redirect(f"kiosk:{mode}_day")
+    context = {"day": day, "department": department, "mode": mode, "step": 5, "steps": BOOKING_STEPS}
+    return _render(request, "times.html", context)
+
+
+def _chosen_department(request):
+    try:
+        return department_get(_booking(request)["department"])
+    except NotFound:  # closed down since the resident chose it
+        return None
+
+
+@kiosk_required
+def book_day(request):
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary", "department"):
+        return redirect_to
+    department = _chosen_department(request)
+    if department is None:
+        return redirect("kiosk:book_department")
+    return _days_page(request, department=department, mode="book")
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+def book_time(request):
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary", "department"):
+        return redirect_to
+    if request.method == "POST":
+        form = SlotChoiceForm(request.POST)
+        if form.is_valid():
+            _booking_update(request, slot=form.cleaned_data["slot"], confirm_token=secrets.token_urlsafe(16))
+            return redirect("kiosk:book_confirm")
+        return redirect("kiosk:book_day")
+    department = _chosen_department(request)
+    if department is None:
+        return redirect("kiosk:book_department")
+    return _times_page(request, department=department, mode="book")
+
+
+def _taken_page(request, *, department, around: dt.datetime | None, mode: str):
+    around = around or timezone.now()
+    nearest = slot_list_nearest_free(department=department, around=around)
+    context = {"nearest": nearest, "department": department, "mode": mode}
+    return _render(request, "taken.html", context, status=409)
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+@sensitive_variables("person")
+def book_confirm(request):
+    receipt = request.session.get(RECEIPT) or {}
+    if request.method == "POST" and receipt and request.POST.get("token") == receipt.get("token"):
+        return redirect("kiosk:book_receipt")  # a second tap after the booking went through
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary", "department", "slot"):
+        return redirect_to
+    booking = _booking(request)
+    person = _identity(request)
+    slot = Slot.objects.select_related("department").filter(pk=booking["slot"]).first()
+    if slot is None or slot.department.code != booking["department"]:
+        return redirect("kiosk:book_day")
+    error = None
+    if request.method == "POST":
+        try:
+            result = petition_file_and_book(
+                actor=request.actor,
+                name=person["name"],
+                phone=person["phone"],
+                id_number=person["id_number"],
+                category=booking["category"],
+                summary=booking["summary"],
+                department=booking["department"],
+                slot_id=slot.pk,
+                idempotency_key=f"kiosk-confirm-{request.POST.get('token') or booking['confirm_token']}",
+            )
+        except TAKEN_ERRORS:
+            return _taken_page(request, department=slot.department, around=slot.starts_at, mode="book")
+        except DomainError as failure:
+            error = failure.message
+        else:
+            request.session.pop(BOOKING, None)
+            request.session[RECEIPT] = {"appointment": result.appointment.pk, "token": request.POST.get("token")}
+            return redirect("kiosk:book_receipt")
+    context = {
+        "slot": slot,
+        "category": next((c for c in category_list_active() if c.code == booking["category"]), None),
+        "summary": booking["summary"],
+        "name": person["name"],
+        "phone_masked": identity.phone_mask(identity.phone_clean(person["phone"])),
+        "id_masked": identity.id_number_mask(person["id_number"]),
+        "token": booking["confirm_token"],
+        "error": error,
+        "step": 6,
+        "steps": BOOKING_STEPS,
+    }
+    return _render(request, "book_confirm.html", context, status=409 if error else 200)
+
+
+@kiosk_required
+def book_receipt(request):
+    receipt = request.session.get(RECEIPT)
+    if not receipt:
+        return redirect("kiosk:start")
+    appointment = appointment_for_actor(actor=request.actor, appointment_id=receipt["appointment"])
+    petition = appointment.petition
+    starts = timezone.localtime(appointment.slot.starts_at)
+    qr_text = f"{petition.reference} {_('Query code')} {petition.query_code} {starts:%Y-%m-%d %H:%M}"
+    context = {"appointment": appointment, "petition": petition, "qr": _qr_svg(qr_text)}
+    return _render(request, "receipt.html", context)
+
+
+# Progress: look up with the query code and the mobile's last 4 digits, then cancel or reschedule.
+
+
+@kiosk_required
+@sensitive_post_parameters("query_code", "phone_last4")
+def progress_lookup(request):
+    form = ProgressLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        petition = petition_find_by_query_code(**form.cleaned_data)
+        if petition is not None:
+            request.session[PROGRESS] = petition.pk
+            return redirect("kiosk:progress_status")
+        form.add_error(None, _("We found no matter with this query code and mobile number. Please check both."))
+    return _render(request, "progress_lookup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _progress(request):
+    petition_id = request.session.get(PROGRESS)
+    return petition_progress_get(petition_id=petition_id) if petition_id else None
+
+
+@kiosk_required
+def progress_status(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    context = {"progress": progress, "can_change": progress.can_change_at(request.kiosk.community_id)}
+    return _render(request, "progress_status.html", context)
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+def progress_cancel(request):
+    progress = _progress(request)
+    if progress is None or progress.appointment is None:
+        return redirect("kiosk:progress_lookup")
+    error = None
+    if request.method == "POST":
+        try:
+            appointment = appointment_cancel(actor=request.actor, appointment_id=progress.appointment.pk)
+        except DomainError as failure:
+            error = failure.message
+        else:
+            return _render(request, "cancelled.html", {"appointment": appointment})
+    context = {"appointment": progress.appointment, "error": error}
+    return _render(request, "progress_cancel.html", context, status=409 if error else 200)
+
+
+@kiosk_required
+def reschedule_day(request):
+    progress = _progress(request)
+    if progress is None or progress.appointment is None:
+        return redirect("kiosk:progress_lookup")
+    return _days_page(request, department=progress.petition.department, mode="reschedule")
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+def reschedule_time(request):
+    progress = _progress(request)
+    if progress is None or progress.appointment is None:
+        return redirect("kiosk:progress_lookup")
+    if request.method == "POST":
+        form = SlotChoiceForm(request.POST)
+        if form.is_valid():
+            request.session[RESCHEDULE_SLOT] = form.cleaned_data["slot"]
+            return redirect("kiosk:reschedule_confirm")
+        return redirect("kiosk:reschedule_day")
+    return _times_page(request, department=progress.petition.department, mode="reschedule")
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+def reschedule_confirm(request):
+    progress = _progress(request)
+    slot_id = request.session.get(RESCHEDULE_SLOT)
+    if progress is None or progress.appointment is None or not slot_id:
+        return redirect("kiosk:progress_lookup")
+    slot = Slot.objects.select_related("department").filter(pk=slot_id).first()
+    if slot is None:
+        return redirect("kiosk:reschedule_day")
+    error = None
+    if request.method == "POST":
+        try:
+            appointment = appointment_reschedule(
+                actor=request.actor, appointment_id=progress.appointment.pk, slot_id=slot.pk
+            )
+        except TAKEN_ERRORS:
+            return _taken_page(request, department=slot.department, around=slot.starts_at, mode="reschedule")
+        except DomainError as failure:
+            error = failure.message
+        else:
+            request.session.pop(RESCHEDULE_SLOT, None)
+            return _render(request, "rescheduled.html", {"appointment": appointment})
+    context = {"appointment": progress.appointment, "slot": slot, "error": error}
+    return _render(request, "reschedule_confirm.html", context, status=409 if error else 200)
+
+
+# Check-in on arrival.
+
+
+@kiosk_required
+@sensitive_post_parameters("query_code")
+def check_in(request):
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        appointment = appointment_find_for_check_in(
+            community_id=request.kiosk.community_id, query_code=form.cleaned_data["query_code"]
+        )
+        if appointment is None:
+            form.add_error(
+                "query_code",
+                _("We found no booked appointment at this community office with this query code. Please check it."),
+            )
+        else:
+            try:
+                appointment = appointment_check_in(actor=request.actor, appointment_id=appointment.pk)
+            except DomainError as failure:
+                form.add_error("query_code", str(failure.message))
+            else:
+                request.session[CHECKED_IN] = appointment.pk
+                return redirect("kiosk:check_in_done")
+    return _render(request, "check_in.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@kiosk_required
+def check_in_done(request):
+    appointment_id = request.session.get(CHECKED_IN)
+    if not appointment_id:
+        return redirect("kiosk:check_in")
+    appointment = appointment_for_actor(actor=request.actor, appointment_id=appointment_id)
+    return _render(request, "check_in_done.html", {"appointment": appointment})
