@@ -34,11 +34,36 @@ def slot_queryset_with_remaining() -> QuerySet[Slot]:
     )
 
 
-def slot_booking_error(slot: Slot, *, now: dt.datetime | None = None) -> DomainError | None:
-    """Say why this slot cannot be booked now, or return None when it can."""
+def closed_dates(*, department_id: int, first: dt.date, last: dt.date) -> set[dt.date]:
+    """The dates between first and last on which a closure (the department's or everyone's) applies."""
+    result: set[dt.date] = set()
+    closures = Closure.objects.filter(Q(department_id=department_id) | Q(department__isnull=True)).filter(
+        start_date__lte=last, end_date__gte=first
+    )
+    for start, end in closures.values_list("start_date", "end_date"):
+        day = max(start, first)
+        while day <= min(end, last):
+            result.add(day)
+            day += dt.timedelta(days=1)
+    return result
+
+
+def slot_booking_error(
+    slot: Slot, *, now: dt.datetime | None = None, closed: set[dt.date] | None = None
+) -> DomainError | None:
+    """Say why this slot cannot be booked now, or return None when it can.
+
+    `closed` is the set of closed dates when the caller has already read it (a listing does, once).
+    """
     now = now or timezone.now()
     if slot.status != Slot.Status.OPEN or slot.week.status != ScheduleWeek.Status.PUBLISHED:
         return SlotUnavailable(_("This time is not open for booking."), field="slot")
+    day = timezone.localtime(slot.starts_at, service_zone()).date()
+    if closed is None:
+        closed = closed_dates(department_id=slot.department_id, first=day, last=day)
+    if day in closed:
+        # A closure added after the week was published: the slot stays until republished, but not bookable.
+        return SlotUnavailable(_("The department is closed on this day."), field="slot")
     if slot.starts_at < now:
         return OutsideBookingWindow(_("This time has already passed."), field="slot")
     if slot.starts_at < now + dt.timedelta(minutes=slot.min_notice_minutes):
@@ -85,9 +110,12 @@ def slot_list_open(
         )
         .order_by("starts_at")
     )
+    closed = closed_dates(
+        department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
+    )
     result = []
     for slot in slots:
-        if slot_booking_error(slot, now=now) is not None:
+        if slot_booking_error(slot, now=now, closed=closed) is not None:
             continue
         slot.remaining = max(slot.capacity - slot.taken, 0)
         if include_full or slot.remaining:

@@ -563,3 +563,22 @@ def test_who_sees_an_appointment(kiosk, officer, dept_staff, outsider, places, m
     for actor in (outsider, other_worker, Actor()):
         with pytest.raises(NotFound):
             appointment_for_actor(actor=actor, appointment_id=appointment.pk)
+
+
+def test_a_closure_added_after_publishing_stops_booking_and_hides_the_days_times(kiosk, published, open_slots):
+    from django.utils import timezone
+
+    from scheduler.errors import SlotUnavailable
+    from scheduler.models import Closure
+    from scheduler.selectors import slot_list_open
+
+    slot = open_slots[0]
+    day = timezone.localtime(slot.starts_at).date()
+    Closure.objects.create(department=published, start_date=day, end_date=day, reason="集中学习")
+    petition = f.petition(kiosk, published)
+
+    with pytest.raises(SlotUnavailable) as excinfo:
+        appointment_book(actor=kiosk, petition_reference=petition.reference, slot_id=slot.pk)
+    assert excinfo.value.field == "slot"
+    assert not Appointment.objects.exists()
+    assert all(timezone.localtime(s.starts_at).date() != day for s in slot_list_open(department=published))
