@@ -16,7 +16,14 @@ from scheduler.selectors import slot_booking_error
 from . import identity, signals
 from .audit import audit_record
 from .models import Appointment, AuditEvent, IdempotencyRecord, Petition, Resident
-from .petitions import BOOKABLE_STATUSES, petition_create, petition_for_actor, petition_transition
+from .petitions import (
+    BOOKABLE_STATUSES,
+    _lookup_guard,
+    _lookup_missed,
+    petition_create,
+    petition_for_actor,
+    petition_transition,
+)
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 # A resident may check in from this long before their session until it ends.
@@ -364,12 +371,21 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
     return cancelled
 
 
-def appointment_find_for_check_in(*, community_id: int, query_code: str) -> Appointment | None:
-    """Find today's active appointment of a petition by its query code, at this community."""
-    if not (query_code or "").isdigit():
-        return None
-    return (
-        appointment_queryset()
-        .filter(petition__query_code=query_code, community_id=community_id, status__in=ACTIVE)
-        .first()
-    )
+def appointment_find_for_check_in(
+    *, community_id: int, query_code: str, principal: str | None = None
+) -> Appointment | None:
+    """Find the active appointment of a petition by its query code, at this community.
+
+    With a principal (the kiosk asking), repeated misses are refused for a while, so codes cannot be guessed.
+    """
+    guard = _lookup_guard(principal)
+    appointment = None
+    if (query_code or "").isdigit():
+        appointment = (
+            appointment_queryset()
+            .filter(petition__query_code=query_code, community_id=community_id, status__in=ACTIVE)
+            .first()
+        )
+    if appointment is None:
+        _lookup_missed(guard)
+    return appointment

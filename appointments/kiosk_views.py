@@ -362,11 +362,15 @@ def book_receipt(request):
 def progress_lookup(request):
     form = ProgressLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        petition = petition_find_by_query_code(**form.cleaned_data)
-        if petition is not None:
-            request.session[PROGRESS] = petition.pk
-            return redirect("kiosk:progress_status")
-        form.add_error(None, _("We found no matter with this query code and mobile number. Please check both."))
+        try:
+            petition = petition_find_by_query_code(**form.cleaned_data, principal=request.actor.principal)
+        except DomainError as refused:
+            form.add_error(None, str(refused.message))
+        else:
+            if petition is not None:
+                request.session[PROGRESS] = petition.pk
+                return redirect("kiosk:progress_status")
+            form.add_error(None, _("We found no matter with this query code and mobile number. Please check both."))
     return _render(request, "progress_lookup.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -460,22 +464,23 @@ def reschedule_confirm(request):
 def check_in(request):
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        appointment = appointment_find_for_check_in(
-            community_id=request.kiosk.community_id, query_code=form.cleaned_data["query_code"]
-        )
-        if appointment is None:
-            form.add_error(
-                "query_code",
-                _("We found no booked appointment at this community office with this query code. Please check it."),
+        try:
+            appointment = appointment_find_for_check_in(
+                community_id=request.kiosk.community_id,
+                query_code=form.cleaned_data["query_code"],
+                principal=request.actor.principal,
             )
-        else:
-            try:
-                appointment = appointment_check_in(actor=request.actor, appointment_id=appointment.pk)
-            except DomainError as failure:
-                form.add_error("query_code", str(failure.message))
+            if appointment is None:
+                form.add_error(
+                    "query_code",
+                    _("We found no booked appointment at this community office with this query code. Please check it."),
+                )
             else:
+                appointment = appointment_check_in(actor=request.actor, appointment_id=appointment.pk)
                 request.session[CHECKED_IN] = appointment.pk
                 return redirect("kiosk:check_in_done")
+        except DomainError as failure:
+            form.add_error("query_code", str(failure.message))
     return _render(request, "check_in.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -2,13 +2,15 @@
 
 import secrets
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.models import Community
 from departments.services import Actor
-from scheduler.errors import Conflict, InvalidInput, NotFound
+from scheduler.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from scheduler.selectors import department_get
 
 from . import identity
@@ -175,13 +177,42 @@ def petition_visible_to(petition: Petition, actor: Actor) -> bool:
     return actor.community_id is not None and actor.community_id == petition.community_id
 
 
-def petition_find_by_query_code(*, query_code: str, phone_last4: str) -> Petition | None:
-    """Find a petition for a resident who knows its query code and the last 4 digits of their mobile."""
-    if not (query_code or "").isdigit() or not (phone_last4 or "").isdigit() or len(phone_last4) != 4:
+def _lookup_guard(principal: str | None) -> str | None:
+    """Refuse a caller who has guessed wrong too often; return the cache key that counts their misses."""
+    if not principal:
         return None
-    petition = (
-        Petition.objects.select_related("resident", "department", "category").filter(query_code=query_code).first()
-    )
-    if petition is None or identity.phone_last4(petition.resident.phone) != phone_last4:
-        return None
+    key = f"lookup-misses:{principal}"
+    if cache.get(key, 0) >= settings.LOOKUP_MISSES_LIMIT:
+        raise TooManyAttempts(
+            _("Too many codes that did not match. Please wait a few minutes or ask the community worker for help.")
+        )
+    return key
+
+
+def _lookup_missed(key: str | None) -> None:
+    if key is None:
+        return
+    # add() starts the window on the first miss; incr() keeps it, so the limit resets after the window.
+    if not cache.add(key, 1, timeout=settings.LOOKUP_MISSES_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=settings.LOOKUP_MISSES_WINDOW_SECONDS)
+
+
+def petition_find_by_query_code(*, query_code: str, phone_last4: str, principal: str | None = None) -> Petition | None:
+    """Find a petition for a resident who knows its query code and the last 4 digits of their mobile.
+
+    With a principal (the kiosk asking), repeated misses are refused for a while, so codes cannot be guessed.
+    """
+    guard = _lookup_guard(principal)
+    petition = None
+    if (query_code or "").isdigit() and (phone_last4 or "").isdigit() and len(phone_last4) == 4:
+        petition = (
+            Petition.objects.select_related("resident", "department", "category").filter(query_code=query_code).first()
+        )
+        if petition is not None and identity.phone_last4(petition.resident.phone) != phone_last4:
+            petition = None
+    if petition is None:
+        _lookup_missed(guard)
     return petition

@@ -49,3 +49,8 @@ class OutsideBookingWindow(InvalidInput):
 
 class ProvisionalHolidayYear(Conflict):
     code = "provisional_holiday_year"
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"

@@ -135,6 +135,9 @@ USE_X_FORWARDED_HOST = env_bool("TRUST_PROXY", False)
 # Whether consultation hours run on make-up working days (调休上班日), and which weekday's hours they follow.
 CONSULT_ON_MAKEUP_WORKDAYS = env_bool("CONSULT_ON_MAKEUP_WORKDAYS", True)
 MAKEUP_WORKDAY_FOLLOWS_WEEKDAY = int(os.environ.get("MAKEUP_WORKDAY_FOLLOWS_WEEKDAY", "0"))
+# A kiosk that enters this many query codes that match nothing is refused for the window (guessing).
+LOOKUP_MISSES_LIMIT = int(os.environ.get("LOOKUP_MISSES_LIMIT", "10"))
+LOOKUP_MISSES_WINDOW_SECONDS = int(os.environ.get("LOOKUP_MISSES_WINDOW_SECONDS", "900"))
 # Years whose holiday schedule the State Council has announced; later ones are provisional.
 HOLIDAY_CONFIRMED_YEARS = [int(y) for y in env_list("HOLIDAY_CONFIRMED_YEARS", "2024,2025,2026")]
 

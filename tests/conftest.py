@@ -10,6 +10,16 @@ from scheduler.selectors import slot_list_open
 from . import factories as f
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counters kept in the cache (lookup misses, throttles) must not leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def places(db):
     return f.district()
