@@ -2,7 +2,10 @@ from django.http import HttpResponse
 from ninja import Header, Router, Status
 
 from departments.auth import any_caller, staff_only
+from scheduler.publishing import iso_week_parse
+from scheduler.schemas import PublishOut
 
+from . import hours
 from .booking import (
     appointment_book,
     appointment_cancel,
@@ -117,3 +120,33 @@ def appointment_reschedule_endpoint(request, appointment_id: int, payload: Resch
 def slot_withdraw_endpoint(request, slot_id: int, payload: WithdrawIn):
     cancelled = slot_withdraw(actor=request.auth, slot_id=slot_id, reason=payload.reason)
     return {"slot": slot_id, "cancelled_appointments": [a.pk for a in cancelled]}
+
+
+@router.post(
+    "/departments/{code}/weeks/{week}/publish",
+    response=PublishOut,
+    auth=staff_only(),
+    tags=["schedule"],
+    summary="Publish a week of consultation times (department admin or petition officer)",
+)
+def week_publish_endpoint(request, code: str, week: str, confirm_provisional_holidays: bool = False):
+    # The same service as the weekly-hours page: permission, publishing and the audit record in one place.
+    department = hours.department_for_hours(actor=request.auth, code=code)
+    iso_year, iso_week = iso_week_parse(week)
+    result = hours.week_publish_by_staff(
+        actor=request.auth,
+        department=department,
+        iso_year=iso_year,
+        iso_week=iso_week,
+        confirm_provisional_holidays=confirm_provisional_holidays,
+    )
+    return {
+        "department": department.code,
+        "week": result.week.label,
+        "status": result.week.status,
+        "created": result.created,
+        "updated": result.updated,
+        "removed": result.removed,
+        "kept_booked": [s.pk for s in result.kept_booked],
+        "provisional_years": result.provisional_years,
+    }

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 from departments.services import Actor
-from scheduler.errors import Forbidden, NotFound
+from scheduler.errors import Forbidden
 from scheduler.models import Closure, ConsultationRule, ScheduleWeek
 from scheduler.publishing import DayPlan, PublishResult, week_plan, week_provisional_years, week_publish
+from scheduler.selectors import department_get
 
 from .audit import audit_record
 
@@ -20,9 +21,7 @@ PREVIEW_WEEKS = 4
 
 def department_for_hours(*, actor: Actor, code: str) -> Department:
     """Load a department whose hours this caller may keep: their own as admin, any as petition officer."""
-    department = Department.objects.filter(code=code, is_active=True).first()
-    if department is None:
-        raise NotFound(_("There is no department with code '%(code)s'.") % {"code": code})
+    department = department_get(code)
     if not actor.can_manage_department(department.pk):
         raise Forbidden(_("Only the department's admin or a petition officer may change its hours."))
     return department
