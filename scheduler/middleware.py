@@ -2,6 +2,8 @@
 
 import json
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 _MESSAGES = {
@@ -27,3 +29,20 @@ class ApiJsonErrors:
             response.content = json.dumps({"detail": str(message)}, ensure_ascii=False).encode()
             response["Content-Type"] = "application/json; charset=utf-8"
         return response
+
+
+class KioskDefaultLanguage:
+    """A kiosk speaks Simplified Chinese until the resident presses English, whatever its browser is set to.
+
+    LocaleMiddleware would follow the kiosk browser's Accept-Language; on a kiosk only the language
+    switch (the language cookie) should change the language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/kiosk/") and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -165,9 +165,11 @@ def test_category_suggests_a_department_that_can_be_changed(kiosk_client, reside
 
 def test_a_made_up_category_or_department_is_refused(kiosk_client, resident, suggesting):
     kiosk_client.post("/kiosk/book/", resident)
+    kiosk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the resident pressed English
     assert "Please choose one of the listed categories." in html(
-        kiosk_client.post("/kiosk/book/category/", {"category": "nonsense"}, HTTP_ACCEPT_LANGUAGE="en")
+        kiosk_client.post("/kiosk/book/category/", {"category": "nonsense"})
     )
+    del kiosk_client.cookies[settings.LANGUAGE_COOKIE_NAME]
     kiosk_client.post("/kiosk/book/category/", {"category": "housing"})
     kiosk_client.post("/kiosk/book/summary/", {"summary": SUMMARY})
     assert "请从列出的部门中选择一个" in html(kiosk_client.post("/kiosk/book/department/", {"department": "nope"}))
