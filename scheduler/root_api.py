@@ -13,6 +13,7 @@ from departments.api import router as departments_router
 
 from .api import router as scheduler_router
 from .errors import DomainError
+from .throttling import AnonymousThrottle, CallerThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ api = NinjaAPI(
     version="1",
     description="Consultation times, petitions and appointments. Kiosks send X-Kiosk-Key; staff a bearer token.",
     urls_namespace="api",
+    throttle=[AnonymousThrottle(), CallerThrottle()],
 )
 api.add_router("/v1/", departments_router)
 api.add_router("/v1/", scheduler_router)

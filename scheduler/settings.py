@@ -139,6 +139,11 @@ MAKEUP_WORKDAY_FOLLOWS_WEEKDAY = int(os.environ.get("MAKEUP_WORKDAY_FOLLOWS_WEEK
 # A kiosk that enters this many query codes that match nothing is refused for the window (guessing).
 LOOKUP_MISSES_LIMIT = int(os.environ.get("LOOKUP_MISSES_LIMIT", "10"))
 LOOKUP_MISSES_WINDOW_SECONDS = int(os.environ.get("LOOKUP_MISSES_WINDOW_SECONDS", "900"))
+# API rate limits (requests/period); counted in the cache, so set REDIS_URL when several processes serve.
+API_THROTTLE_ANONYMOUS = os.environ.get("API_THROTTLE_ANONYMOUS", "120/m")
+API_THROTTLE_CALLER = os.environ.get("API_THROTTLE_CALLER", "300/m")
+# Client addresses for throttling come from REMOTE_ADDR, or from X-Forwarded-For only behind a trusted proxy.
+NINJA_NUM_PROXIES = 1 if env_bool("TRUST_PROXY", False) else 0
 # Years whose holiday schedule the State Council has announced; later ones are provisional.
 HOLIDAY_CONFIRMED_YEARS = [int(y) for y in env_list("HOLIDAY_CONFIRMED_YEARS", "2024,2025,2026")]
 
