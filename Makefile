@@ -65,6 +65,7 @@ run: $(VENV)/.installed assets messages demo
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy departments scheduler appointments
 
 test: install-test messages lint test-only
 

@@ -38,7 +38,7 @@ def appointment_out(appointment: Appointment) -> dict:
         "department": {"code": slot.department.code, "name": slot.department.name},
         "slot": {"id": slot.pk, "starts_at": slot.starts_at, "ends_at": slot.ends_at},
         "seat": appointment.seat.number,
-        "community": appointment.community.name if appointment.community_id else None,
+        "community": appointment.community.name if appointment.community is not None else None,
         "created_at": appointment.created_at,
         "cancelled_at": appointment.cancelled_at,
         "cancel_reason": appointment.cancel_reason,

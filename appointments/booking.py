@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -365,9 +366,7 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
     slot.save(update_fields=["status", "withdrawn_reason", "withdrawn_by_publishing"])
     audit_record(actor=actor, action="slot.withdraw", target=slot, detail={"reason": reason[:200]})
     for appointment in cancelled:
-        transaction.on_commit(
-            lambda a=appointment: signals.appointment_cancelled.send(sender=Appointment, appointment=a)
-        )
+        transaction.on_commit(partial(signals.appointment_cancelled.send, sender=Appointment, appointment=appointment))
     return cancelled
 
 

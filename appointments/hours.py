@@ -30,8 +30,11 @@ def department_for_hours(*, actor: Actor, code: str) -> Department:
 def departments_for_hours(*, actor: Actor) -> list[Department]:
     if actor.is_petition_officer:
         return list(Department.objects.filter(is_active=True).order_by("kind", "code"))
-    if actor.staff is not None and actor.can_manage_department(actor.staff.department_id or 0):
-        return [actor.staff.department]
+    staff = actor.staff
+    if staff is not None and staff.department_id is not None and actor.can_manage_department(staff.department_id):
+        if staff.department is None:
+            raise RuntimeError("A staff member with a department_id must have a department.")
+        return [staff.department]
     return []
 
 

@@ -42,8 +42,11 @@ class PetitionProgress:
 
 def petition_progress_get(*, petition_id: int) -> PetitionProgress | None:
     """Load a petition with the appointment a resident cares about, in a fixed number of queries."""
-    petition = Petition.objects.select_related("resident", "department", "category", "community").filter(pk=petition_id)
-    petition = petition.first()
+    petition = (
+        Petition.objects.select_related("resident", "department", "category", "community")
+        .filter(pk=petition_id)
+        .first()
+    )
     if petition is None:
         return None
     appointment = (

@@ -1,6 +1,7 @@
 """Pages for signed-in staff: their sessions, the community office's day, the petition office, weekly hours."""
 
 from functools import wraps
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from departments.models import StaffMember
+from departments.models import Community, Department, StaffMember
 from departments.services import Actor, kiosk_authenticate, staff_for_user
 from scheduler.errors import DomainError
 from scheduler.models import Closure, ConsultationRule
@@ -30,7 +31,7 @@ from .video.services import Side, actor_side, join_window, video_flag_clear, vid
 from .video.services import video_token_issue as token_issue
 
 Role = StaffMember.Role
-HOME_BY_ROLE = {
+HOME_BY_ROLE: dict[str, str] = {
     Role.DEPARTMENT_STAFF: "staff:sessions",
     Role.DEPARTMENT_ADMIN: "staff:sessions",
     Role.COMMUNITY_WORKER: "staff:community",
@@ -40,6 +41,36 @@ HOME_BY_ROLE = {
 
 def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
     return render(request, "staff/refused.html", {"message": message}, status=status)
+
+
+class StaffRequest(HttpRequest):
+    """A request let in by staff_page: it carries the signed-in staff member's Actor."""
+
+    actor: Actor
+
+
+def request_staff(request: StaffRequest) -> StaffMember:
+    """The staff member behind a request that staff_page let in."""
+    staff = request.actor.staff
+    if staff is None:
+        raise RuntimeError("staff_page sets request.actor to an Actor with a staff member.")
+    return staff
+
+
+def request_department(request: StaffRequest) -> Department:
+    """The department of a department member let in by staff_page (a constraint gives them one)."""
+    department = request_staff(request).department
+    if department is None:
+        raise RuntimeError("A department member must belong to a department.")
+    return department
+
+
+def request_community(request: StaffRequest) -> Community:
+    """The community of a community worker let in by staff_page (a constraint gives them one)."""
+    community = request_staff(request).community
+    if community is None:
+        raise RuntimeError("A community worker must belong to a community.")
+    return community
 
 
 def staff_page(*roles: str):
@@ -54,9 +85,10 @@ def staff_page(*roles: str):
                 return refuse(request, _("This page is for district staff. Your account has no staff role."))
             if roles and staff.role not in roles:
                 return refuse(request, _("Your role cannot open this page."))
-            request.actor = Actor(staff=staff)
+            staff_request = cast(StaffRequest, request)
+            staff_request.actor = Actor(staff=staff)
             try:
-                return view(request, *args, **kwargs)
+                return view(staff_request, *args, **kwargs)
             except DomainError as error:
                 return refuse(request, str(error.message), status=error.status_code)
 
@@ -67,29 +99,29 @@ def staff_page(*roles: str):
 
 @staff_page()
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect(HOME_BY_ROLE[request.actor.staff.role])
+def home(request: StaffRequest) -> HttpResponse:
+    return redirect(HOME_BY_ROLE[request_staff(request).role])
 
 
 @staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN)
 @require_GET
-def my_sessions(request: HttpRequest) -> HttpResponse:
-    department = request.actor.staff.department
+def my_sessions(request: StaffRequest) -> HttpResponse:
+    department = request_department(request)
     sessions = selectors.department_sessions(department=department)
     return render(request, "staff/sessions.html", {"department": department, **sessions, "now": timezone.now()})
 
 
 @staff_page(Role.COMMUNITY_WORKER)
 @require_GET
-def community_today(request: HttpRequest) -> HttpResponse:
-    community = request.actor.staff.community
+def community_today(request: StaffRequest) -> HttpResponse:
+    community = request_community(request)
     rows = selectors.community_today(community=community)
     return render(request, "staff/community.html", {"community": community, "rows": rows, "now": timezone.now()})
 
 
 @staff_page(Role.COMMUNITY_WORKER)
 @require_POST
-def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def check_in(request: StaffRequest, appointment_id: int) -> HttpResponse:
     try:
         appointment = appointment_check_in(actor=request.actor, appointment_id=appointment_id)
     except DomainError as error:
@@ -101,13 +133,13 @@ def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @staff_page(Role.PETITION_OFFICER)
 @require_GET
-def office(request: HttpRequest) -> HttpResponse:
+def office(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/office.html", {**selectors.office_sessions(), "now": timezone.now()})
 
 
 @staff_page(Role.PETITION_OFFICER)
 @require_POST
-def flag_clear(request: HttpRequest, session_id: int) -> HttpResponse:
+def flag_clear(request: StaffRequest, session_id: int) -> HttpResponse:
     video_flag_clear(actor=request.actor, session_id=session_id)
     messages.success(request, _("The flag is cleared."))
     return redirect("staff:office")
@@ -118,7 +150,7 @@ def flag_clear(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @staff_page()
 @require_GET
-def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def join(request: StaffRequest, appointment_id: int) -> HttpResponse:
     actor = request.actor
     appointment = video_join_check(actor=actor, appointment_id=appointment_id)
     opens, closes = join_window(appointment)
@@ -137,7 +169,7 @@ def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
         "names": selectors.expected_names(appointment=appointment),
         "closes_at": closes,
         "opens_at": opens,
-        "back_url": reverse(HOME_BY_ROLE[actor.staff.role]),
+        "back_url": reverse(HOME_BY_ROLE[request_staff(request).role]),
         "join_text": _join_text(),
     }
     return render(request, "staff/join.html", context)
@@ -169,6 +201,11 @@ def _callback_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(path)
 
 
+def _not_called(request: HttpRequest) -> HttpResponse:
+    """Stands in for the view (not CSRF-exempt) and the next middleware: process_view only checks the request."""
+    raise NotImplementedError
+
+
 @csrf_exempt
 @require_POST
 def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
@@ -179,7 +216,7 @@ def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
         actor = Actor(kiosk=kiosk) if kiosk else Actor()
     else:
         # A cookie-authenticated call must carry the CSRF token like any form post.
-        rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        rejected = CsrfViewMiddleware(_not_called).process_view(request, _not_called, (), {})
         if rejected is not None:
             return JsonResponse({"detail": _("The page has expired; reload it and try again.")}, status=403)
         staff = staff_for_user(request.user)
@@ -206,14 +243,14 @@ def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
 
 @staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
 @require_POST
-def end(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def end(request: StaffRequest, appointment_id: int) -> HttpResponse:
     try:
         video_session_end(actor=request.actor, appointment_id=appointment_id)
     except VideoProviderError:
         messages.error(request, _("The video service cannot be reached right now. Please try again in a minute."))
     else:
         messages.success(request, _("The session has ended for everyone."))
-    return redirect(HOME_BY_ROLE[request.actor.staff.role])
+    return redirect(HOME_BY_ROLE[request_staff(request).role])
 
 
 # Weekly hours -------------------------------------------------------------------------------------------------
@@ -277,7 +314,7 @@ class PublishForm(forms.Form):
 
 @staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
 @require_GET
-def hours_index(request: HttpRequest) -> HttpResponse:
+def hours_index(request: StaffRequest) -> HttpResponse:
     departments = hours.departments_for_hours(actor=request.actor)
     if len(departments) == 1:
         return redirect("staff:hours-department", code=departments[0].code)
@@ -285,7 +322,7 @@ def hours_index(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
-def hours_department(request: HttpRequest, code: str) -> HttpResponse:
+def hours_department(request: StaffRequest, code: str) -> HttpResponse:
     actor = request.actor
     department = hours.department_for_hours(actor=actor, code=code)
     rules = ConsultationRule.objects.filter(department=department)

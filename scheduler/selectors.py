@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -13,6 +14,20 @@ from .calendar import days_info
 from .errors import DomainError, NotFound, OutsideBookingWindow, SlotUnavailable
 from .models import SEAT_HOLDING_STATUSES, Closure, ScheduleWeek, Slot
 from .publishing import service_zone
+
+if TYPE_CHECKING:  # django-stubs-ext is only needed by the type checker, not at run time
+    from django_stubs_ext import WithAnnotations
+
+    class _Taken(TypedDict):
+        taken: int
+
+    class _TakenAndRemaining(TypedDict):
+        taken: int
+        remaining: int
+
+    # A Slot read through slot_queryset_with_remaining(), and one listed by slot_list_open().
+    SlotWithTaken = WithAnnotations[Slot, _Taken]
+    OpenSlot = WithAnnotations[Slot, _TakenAndRemaining]
 
 # The longest booking window a rule may set; bounds the database query before per-slot checks.
 MAX_WINDOW_DAYS = 180
@@ -28,7 +43,7 @@ def department_get(code: str, *, field: str = "department") -> Department:
     return department
 
 
-def slot_queryset_with_remaining() -> QuerySet[Slot]:
+def slot_queryset_with_remaining() -> "QuerySet[SlotWithTaken]":
     return Slot.objects.select_related("department").annotate(
         taken=Count("seats__appointments", filter=Q(seats__appointments__status__in=SEAT_HOLDING_STATUSES))
     )
@@ -84,7 +99,7 @@ def slot_list_open(
     date_to: dt.date | None = None,
     now: dt.datetime | None = None,
     include_full: bool = True,
-) -> list[Slot]:
+) -> "list[OpenSlot]":
     """List the slots a resident may book now, earliest first, each with `taken` and `remaining`."""
     now = now or timezone.now()
     zone = service_zone()
@@ -113,19 +128,20 @@ def slot_list_open(
     closed = closed_dates(
         department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
     )
-    result = []
+    result: list[OpenSlot] = []
     for slot in slots:
         if slot_booking_error(slot, now=now, closed=closed) is not None:
             continue
-        slot.remaining = max(slot.capacity - slot.taken, 0)
-        if include_full or slot.remaining:
-            result.append(slot)
+        open_slot = cast("OpenSlot", slot)  # the same object, once `remaining` is set on it
+        open_slot.remaining = max(slot.capacity - slot.taken, 0)
+        if include_full or open_slot.remaining:
+            result.append(open_slot)
     return result
 
 
 def slot_list_nearest_free(
     *, department: Department, around: dt.datetime, limit: int = 4, now: dt.datetime | None = None
-) -> list[Slot]:
+) -> "list[OpenSlot]":
     """List the bookable times with a free seat closest to a given time, earliest first."""
     free = slot_list_open(department=department, now=now, include_full=False)
     nearest = sorted(free, key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))[:limit]
@@ -139,7 +155,7 @@ class DayAvailability:
     date: dt.date
     state: str  # "open", "full", "holiday", "closed" (a closure), "weekend", "not_published", "no_hours"
     reason: str = ""
-    slots: list[Slot] = field(default_factory=list)
+    slots: "list[OpenSlot]" = field(default_factory=list)
 
     @property
     def free_seats(self) -> int:
@@ -171,7 +187,7 @@ def day_list_availability(
             iso_week__in={d.isocalendar().week for d in dates},
         ).values_list("iso_year", "iso_week")
     )
-    slots_by_day: dict[dt.date, list[Slot]] = {}
+    slots_by_day: dict[dt.date, list[OpenSlot]] = {}
     for slot in slot_list_open(department=department, date_from=dates[0], date_to=dates[-1], now=now):
         slots_by_day.setdefault(timezone.localtime(slot.starts_at, service_zone()).date(), []).append(slot)
     result = []

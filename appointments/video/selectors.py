@@ -131,11 +131,13 @@ def expected_names(*, appointment: Appointment) -> dict[str, str]:
     """Names to show for the identities that may appear in this appointment's room."""
     names: dict[str, str] = {}
     staff = StaffMember.objects.select_related("user", "department", "community").filter(user__is_active=True)
-    for member in (
-        staff.filter(department=appointment.slot.department)
-        | staff.filter(role=StaffMember.Role.PETITION_OFFICER)
-        | staff.filter(community_id=appointment.community_id)
-    ):
+    members = staff.filter(department=appointment.slot.department)
+    members |= staff.filter(role=StaffMember.Role.PETITION_OFFICER)
+    community_id = appointment.community_id
+    if community_id is not None:
+        # Without this check, community_id=None would match every staff member without a community.
+        members |= staff.filter(community_id=community_id)
+    for member in members:
         side = (
             Side.PETITION_OFFICE
             if member.role == StaffMember.Role.PETITION_OFFICER
@@ -146,6 +148,7 @@ def expected_names(*, appointment: Appointment) -> dict[str, str]:
         place = member.department or member.community
         person = member.user.get_full_name() or member.user.get_username()
         names[participant_identity(Actor(staff=member), side)] = f"{person} · {place}" if place else person
-    for kiosk in Kiosk.objects.filter(community_id=appointment.community_id, revoked_at__isnull=True):
-        names[participant_identity(Actor(kiosk=kiosk), Side.COMMUNITY)] = str(kiosk)
+    if community_id is not None:
+        for kiosk in Kiosk.objects.filter(community_id=community_id, revoked_at__isnull=True):
+            names[participant_identity(Actor(kiosk=kiosk), Side.COMMUNITY)] = str(kiosk)
     return names

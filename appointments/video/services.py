@@ -159,6 +159,8 @@ def video_token_issue(
         session.room_sid, session.provider = room.sid, provider.name
         session.save(update_fields=["room_sid", "provider"])
     side = actor_side(actor, appointment)
+    if side is None:  # video_join_check has already refused a caller with no side
+        raise RuntimeError("A caller allowed to join must have a side.")
     identity = participant_identity(actor, side)
     ttl = settings.VIDEO_TOKEN_TTL_SECONDS
     token = provider.token_mint(identity=identity, room=session.room_name, ttl=ttl)

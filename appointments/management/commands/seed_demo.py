@@ -4,7 +4,7 @@ import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -172,6 +172,8 @@ class Command(BaseCommand):
             if not community.kiosks.exists():
                 kiosk_key_create(community=community, name=f"{community.name}自助终端")
         lanshan = Kiosk.objects.filter(community__name="蓝山社区").first()
+        if lanshan is None:
+            raise CommandError("The demo community 蓝山社区 has no kiosk.")
         return kiosk_key_rotate(kiosk=lanshan)
 
     def _staff(self, departments, communities) -> list[tuple[str, str]]:
