@@ -146,3 +146,22 @@ def test_the_database_itself_refuses_a_second_holder_of_a_seat(race_setup):
     Appointment.objects.filter(petition=first).update(status="cancelled", cancelled_at=slot.starts_at)
     Appointment.objects.create(petition=second, seat=seat, slot=slot)
     assert Appointment.objects.filter(seat=seat, status="booked").count() == 1
+
+
+def test_without_the_slot_lock_the_unique_index_alone_still_gives_exactly_two(race_setup, monkeypatch):
+    """Take the row lock away: every racer reads the same free seats, and the index still decides."""
+    from django.db.models.query import QuerySet
+
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
+    department, kiosk, slots = race_setup
+    slot = slots[0]
+    petitions = [f.petition(kiosk, department) for _ in range(RACERS)]
+    outcomes = _race(
+        [
+            (lambda p=p: appointment_book(actor=kiosk, petition_reference=p.reference, slot_id=slot.pk))
+            for p in petitions
+        ]
+    )
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds == {"ok": 2, "full": RACERS - 2}, (kinds, [o for o in outcomes if o[0] == "error"])
+    assert Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).count() == 2
