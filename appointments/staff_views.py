@@ -201,9 +201,10 @@ def _callback_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(path)
 
 
-def _not_called(request: HttpRequest) -> HttpResponse:
-    """Stands in for the view (not CSRF-exempt) and the next middleware: process_view only checks the request."""
-    raise NotImplementedError
+def _csrf_stand_in(request: HttpRequest) -> HttpResponse:
+    """Stands in for the view (not CSRF-exempt) and the next middleware; process_view only checks the request
+    and never calls it."""
+    return HttpResponse(status=204)
 
 
 @csrf_exempt
@@ -216,7 +217,7 @@ def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
         actor = Actor(kiosk=kiosk) if kiosk else Actor()
     else:
         # A cookie-authenticated call must carry the CSRF token like any form post.
-        rejected = CsrfViewMiddleware(_not_called).process_view(request, _not_called, (), {})
+        rejected = CsrfViewMiddleware(_csrf_stand_in).process_view(request, _csrf_stand_in, (), {})
         if rejected is not None:
             return JsonResponse({"detail": _("The page has expired; reload it and try again.")}, status=403)
         staff = staff_for_user(request.user)
