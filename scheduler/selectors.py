@@ -99,8 +99,12 @@ def slot_list_open(
     date_to: dt.date | None = None,
     now: dt.datetime | None = None,
     include_full: bool = True,
+    closed: set[dt.date] | None = None,
 ) -> "list[OpenSlot]":
-    """List the slots a resident may book now, earliest first, each with `taken` and `remaining`."""
+    """List the slots a resident may book now, earliest first, each with `taken` and `remaining`.
+
+    `closed` is the set of closed dates over the range when the caller has already read the closures.
+    """
     now = now or timezone.now()
     zone = service_zone()
     lower = now
@@ -125,9 +129,10 @@ def slot_list_open(
         )
         .order_by("starts_at")
     )
-    closed = closed_dates(
-        department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
-    )
+    if closed is None:
+        closed = closed_dates(
+            department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
+        )
     result: list[OpenSlot] = []
     for slot in slots:
         if slot_booking_error(slot, now=now, closed=closed) is not None:
@@ -188,7 +193,8 @@ def day_list_availability(
         ).values_list("iso_year", "iso_week")
     )
     slots_by_day: dict[dt.date, list[OpenSlot]] = {}
-    for slot in slot_list_open(department=department, date_from=dates[0], date_to=dates[-1], now=now):
+    closed = {day for day in dates if any(c.start_date <= day <= c.end_date for c in closures)}
+    for slot in slot_list_open(department=department, date_from=dates[0], date_to=dates[-1], now=now, closed=closed):
         slots_by_day.setdefault(timezone.localtime(slot.starts_at, service_zone()).date(), []).append(slot)
     result = []
     for day in dates:
