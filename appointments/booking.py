@@ -135,6 +135,18 @@ def _seat_take(
     return appointment
 
 
+def _idempotency_key_check(key: str | None) -> None:
+    if not (0 < len(key or "") <= IDEMPOTENCY_KEY_MAX) or not (key or "").isprintable():
+        raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
+
+
+def _booked(*, actor: Actor, appointment: Appointment, slot_id: int) -> BookingResult:
+    """Record a new booking and announce it once the transaction has committed."""
+    audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
+    transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
+    return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
+
+
 def _fingerprint(*parts) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -161,8 +173,7 @@ def appointment_book(
     now = now or timezone.now()
     fingerprint = _fingerprint(petition_reference, slot_id)
     if idempotency_key is not None:
-        if not (0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX) or not idempotency_key.isprintable():
-            raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
+        _idempotency_key_check(idempotency_key)
         replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
@@ -186,9 +197,7 @@ def appointment_book(
             raise InvalidInput(
                 _("This Idempotency-Key was already used for a different request."), field="Idempotency-Key"
             ) from None
-    audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
-    transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
-    return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
+    return _booked(actor=actor, appointment=appointment, slot_id=slot_id)
 
 
 @transaction.atomic(durable=True)
@@ -207,8 +216,7 @@ def petition_file_and_book(
 ) -> BookingResult:
     """File a resident's matter and book it into a slot: both happen or neither, and a retry replays."""
     now = now or timezone.now()
-    if not (0 < len(idempotency_key or "") <= IDEMPOTENCY_KEY_MAX) or not idempotency_key.isprintable():
-        raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
+    _idempotency_key_check(idempotency_key)
     who = identity.lookup_hash((id_number or "").strip().upper())
     fingerprint = _fingerprint("file-and-book", who, category, department, (summary or "").strip(), slot_id)
     replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
@@ -235,9 +243,7 @@ def petition_file_and_book(
         if replay:
             return replay
         raise
-    audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
-    transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
-    return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
+    return _booked(actor=actor, appointment=appointment, slot_id=slot_id)
 
 
 def _previous_petition_status(petition: Petition) -> str:

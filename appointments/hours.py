@@ -60,14 +60,19 @@ def rule_delete(*, actor: Actor, rule: ConsultationRule) -> None:
     rule.delete()
 
 
+def _check_closure(actor: Actor, closure: Closure, everyone_message: str) -> None:
+    """A department's closure is its admin's; a closure of every department is the petition office's."""
+    if closure.department_id is None:
+        if not actor.is_petition_officer:
+            raise Forbidden(everyone_message)
+    else:
+        _check(actor, closure.department_id)
+
+
 @transaction.atomic
 def closure_save(*, actor: Actor, closure: Closure) -> Closure:
     """Save a department's closure (closures for every department stay with the petition office)."""
-    if closure.department_id is None:
-        if not actor.is_petition_officer:
-            raise Forbidden(_("Only a petition officer may close every department."))
-    else:
-        _check(actor, closure.department_id)
+    _check_closure(actor, closure, _("Only a petition officer may close every department."))
     closure.save()
     audit_record(actor=actor, action="closure.save", target=closure)
     return closure
@@ -75,11 +80,7 @@ def closure_save(*, actor: Actor, closure: Closure) -> Closure:
 
 @transaction.atomic
 def closure_delete(*, actor: Actor, closure: Closure) -> None:
-    if closure.department_id is None:
-        if not actor.is_petition_officer:
-            raise Forbidden(_("Only a petition officer may change a closure of every department."))
-    else:
-        _check(actor, closure.department_id)
+    _check_closure(actor, closure, _("Only a petition officer may change a closure of every department."))
     audit_record(actor=actor, action="closure.delete", target=closure, detail={"reason": closure.reason})
     closure.delete()
 
