@@ -88,6 +88,9 @@ class Petition(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
     query_code = models.CharField(_("query code"), max_length=12, unique=True, editable=False)
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="petitions")
+    # The contact given when the petition was filed; a later filing by the same resident never changes it.
+    contact_name = models.CharField(_("name as given"), max_length=50, editable=False)
+    contact_phone = models.CharField(_("mobile as given"), max_length=20, editable=False)
     category = models.ForeignKey(PetitionCategory, on_delete=models.PROTECT, related_name="petitions")
     summary = models.TextField(_("summary"), max_length=2000)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="petitions")
@@ -113,6 +116,10 @@ class Petition(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def contact_phone_masked(self) -> str:
+        return identity.phone_mask(self.contact_phone)
 
 
 class Appointment(models.Model):

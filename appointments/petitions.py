@@ -1,17 +1,19 @@
 """Residents and petitions: filing a matter and moving it through its lifecycle, in one place."""
 
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.models import Community
+from departments.models import Community, StaffMember
 from departments.services import Actor
-from scheduler.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound, ResidentNameMismatch, TooManyAttempts
 from scheduler.selectors import department_get
+from scheduler.text import text_clean
 
 from . import identity
 from .audit import audit_record
@@ -53,34 +55,134 @@ def petition_transition(*, petition: Petition, to: str, actor: Actor | None = No
     return petition
 
 
+def name_clean(value: str, *, field: str = "resident.name") -> str:
+    """Check a resident's name as written (one line, no invisible or direction-changing characters)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(_("Please enter your name."), field=field)
+    if len(value.strip()) > NAME_MAX:
+        raise InvalidInput(_("The name is too long."), field=field)
+    return text_clean(value, field=field, max_length=NAME_MAX)
+
+
+def name_key(name: str) -> str:
+    """The form of a name used to compare two spellings: width, spaces, case and the middle dot don't count."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    for dot in _MIDDLE_DOTS:
+        folded = folded.replace(dot, "·")
+    return "".join(folded.split())
+
+
+# Names of many minorities are written with a middle dot; input methods produce several look-alikes.
+_MIDDLE_DOTS = ("•", "・", "‧", "∙", "．", ".")
+
+
 def identity_clean(*, name: str, phone: str, id_number: str) -> tuple[str, str, str]:
     """Check a resident's name, mobile and ID number; return them normalised."""
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not name:
-        raise InvalidInput(_("Please enter your name."), field="resident.name")
-    if len(name) > NAME_MAX:
-        raise InvalidInput(_("The name is too long."), field="resident.name")
+    name = name_clean(name)
     phone = identity.phone_clean(phone, field="resident.phone")
     id_number = identity.id_number_clean(id_number, field="resident.id_number")
     return name, phone, id_number
 
 
-def resident_upsert(*, name: str, phone: str, id_number: str) -> Resident:
-    """Find a resident by ID number, or register them; keep their name and mobile current."""
+def identity_check(*, name: str, phone: str, id_number: str) -> tuple[str, str, str]:
+    """Check a resident's details, and that the name matches the one held for this ID number."""
+    name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
+    held = Resident.objects.filter(id_number_hash=identity.lookup_hash(id_number)).values_list("name", flat=True)
+    for held_name in held:
+        _name_match_or_refuse(held_name=held_name, given=name)
+    return name, phone, id_number
+
+
+def _name_match_or_refuse(*, held_name: str, given: str) -> None:
+    # The held name is never shown: whoever typed the ID number may not be its holder.
+    if name_key(held_name) != name_key(given):
+        raise ResidentNameMismatch(
+            _(
+                "The name does not match the one registered with this ID number. "
+                "Please ask the community worker, who will check your ID card."
+            ),
+            field="resident.name",
+        )
+
+
+def resident_for_filing(*, actor: Actor | None, name: str, phone: str, id_number: str) -> Resident:
+    """Find the resident with this ID number, or register them; the name must match the one held.
+
+    A new mobile becomes the resident's latest contact (audited); earlier petitions keep the contact they were
+    filed with. Must run inside a transaction.
+    """
     name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
     digest = identity.lookup_hash(id_number)
-    resident, created = Resident.objects.get_or_create(
-        id_number_hash=digest,
-        defaults={
-            "name": name,
-            "phone": phone,
-            "id_number_encrypted": identity.encrypt(id_number),
-            "id_number_masked": identity.id_number_mask(id_number),
-        },
+    resident = Resident.objects.select_for_update().filter(id_number_hash=digest).first()
+    if resident is None:
+        try:
+            with transaction.atomic():
+                resident = Resident.objects.create(
+                    id_number_hash=digest,
+                    name=name,
+                    phone=phone,
+                    id_number_encrypted=identity.encrypt(id_number),
+                    id_number_masked=identity.id_number_mask(id_number),
+                )
+        except IntegrityError:
+            # Registered by a concurrent filing a moment ago: use that row, under the same rules.
+            resident = Resident.objects.select_for_update().get(id_number_hash=digest)
+        else:
+            audit_record(actor=actor, action="resident.create", target=resident, detail={"fields": ["name", "phone"]})
+            return resident
+    _name_match_or_refuse(held_name=resident.name, given=name)
+    if resident.phone != phone:
+        resident.phone = phone
+        resident.save(update_fields=["phone"])
+        audit_record(actor=actor, action="resident.update", target=resident, detail={"fields": ["phone"]})
+    return resident
+
+
+class NameCorrectionReason(models.TextChoices):
+    """Why a resident's registered name was corrected; fixed choices, so that no personal data is written."""
+
+    TYPING_ERROR = "typing_error", _("Typed wrongly when first registered")
+    LEGAL_CHANGE = "legal_change", _("The name was changed legally")
+    CHARACTER_FORM = "character_form", _("A rare or variant character")
+    OTHER = "other", _("Other, checked against the ID card")
+
+
+def resident_find_by_id_number(*, actor: Actor, id_number: str) -> Resident:
+    """Find a registered resident from the ID number on the card a staff member holds."""
+    if not resident_name_correction_allowed(actor):
+        raise Forbidden(_("Only a community worker or a petition officer can correct a resident's name."))
+    number = identity.id_number_clean(id_number, field="id_number")
+    resident = Resident.objects.filter(id_number_hash=identity.lookup_hash(number)).first()
+    if resident is None:
+        raise NotFound(_("Nobody is registered with this ID number yet."), field="id_number")
+    return resident
+
+
+def resident_name_correction_allowed(actor: Actor) -> bool:
+    return actor.staff is not None and actor.staff.role in (
+        StaffMember.Role.COMMUNITY_WORKER,
+        StaffMember.Role.PETITION_OFFICER,
     )
-    if not created and (resident.name != name or resident.phone != phone):
-        resident.name, resident.phone = name, phone
-        resident.save(update_fields=["name", "phone"])
+
+
+@transaction.atomic(durable=True)
+def resident_name_correct(*, actor: Actor, resident_id: int, name: str, reason: str) -> Resident:
+    """Correct a resident's registered name after checking the ID card; earlier petitions keep their contact."""
+    if not resident_name_correction_allowed(actor):
+        raise Forbidden(_("Only a community worker or a petition officer can correct a resident's name."))
+    resident = Resident.objects.select_for_update().filter(pk=resident_id).first()
+    if resident is None:
+        raise NotFound(_("Nobody is registered with this ID number yet."), field="id_number")
+    name = name_clean(name, field="name")
+    if reason not in NameCorrectionReason.values:
+        raise InvalidInput(_("Please choose why the name is being corrected."), field="reason")
+    if name == resident.name:
+        raise InvalidInput(_("This is already the registered name."), field="name")
+    resident.name = name
+    resident.save(update_fields=["name"])
+    audit_record(
+        actor=actor, action="resident.name_correct", target=resident, detail={"fields": ["name"], "reason": reason}
+    )
     return resident
 
 
@@ -106,7 +208,7 @@ def petition_create(
 ) -> Petition:
     """File a resident's matter; the department defaults to the category's suggestion."""
     # Check in the order the resident answered: who they are, their matter, then the department.
-    identity_clean(name=name, phone=phone, id_number=id_number)
+    name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
     category_obj = (
         PetitionCategory.objects.filter(code=category, is_active=True).select_related("suggested_department").first()
         if isinstance(category, str)
@@ -133,7 +235,7 @@ def petition_create(
         community = actor.kiosk.community if actor.kiosk else (actor.staff.community if actor.staff else None)
 
     with transaction.atomic():
-        resident = resident_upsert(name=name, phone=phone, id_number=id_number)
+        resident = resident_for_filing(actor=actor, name=name, phone=phone, id_number=id_number)
         for _attempt in range(5):
             try:
                 with transaction.atomic():
@@ -141,6 +243,8 @@ def petition_create(
                         reference=_new_reference(),
                         query_code=_new_query_code(),
                         resident=resident,
+                        contact_name=name,
+                        contact_phone=phone,
                         category=category_obj,
                         summary=summary,
                         department=department_obj,
@@ -211,7 +315,8 @@ def petition_find_by_query_code(*, query_code: str, phone_last4: str, principal:
         petition = (
             Petition.objects.select_related("resident", "department", "category").filter(query_code=query_code).first()
         )
-        if petition is not None and identity.phone_last4(petition.resident.phone) != phone_last4:
+        # The mobile given with this petition: a later filing by the same resident does not change it.
+        if petition is not None and identity.phone_last4(petition.contact_phone) != phone_last4:
             petition = None
     if petition is None:
         _lookup_missed(guard)

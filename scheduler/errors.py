@@ -35,6 +35,10 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ResidentNameMismatch(Conflict):
+    code = "resident_name_mismatch"
+
+
 class SlotFull(Conflict):
     code = "slot_full"
 

@@ -18,11 +18,68 @@ from scheduler.publishing import week_publish
 _counter = itertools.count(1)
 
 
-def valid_id_number(birth: str = "19500101", serial: int | None = None) -> str:
-    """A resident ID number with a correct check character (Shenyang city code)."""
-    serial = next(_counter) % 1000 if serial is None else serial
-    base = f"210100{birth}{serial:03d}"
+# Real area codes from across China, old and new (several are missing from or dated in python-stdnum's table:
+# 210104/210105 "[1983-]", 440106 "[1985-]", 810000 "[1997-]", 210107 and 830000 absent), plus the residence
+# permits of Hong Kong, Macao and Taiwan residents. An area code is where a number was issued, not a birthplace.
+AREA_CODES = [
+    "210104",  # 沈阳市大东区
+    "210105",  # 沈阳市皇姑区
+    "210102",  # 沈阳市和平区
+    "210103",  # 沈阳市沈河区
+    "210107",  # 沈阳市 (retired code)
+    "210100",  # 沈阳市
+    "110101",  # 北京市东城区
+    "120101",  # 天津市和平区
+    "130102",  # 石家庄市长安区
+    "140105",  # 太原市小店区
+    "150102",  # 呼和浩特市新城区
+    "220102",  # 长春市南关区
+    "230103",  # 哈尔滨市南岗区
+    "310104",  # 上海市徐汇区
+    "320102",  # 南京市玄武区
+    "330106",  # 杭州市西湖区
+    "340104",  # 合肥市蜀山区
+    "350102",  # 福州市鼓楼区
+    "360102",  # 南昌市东湖区
+    "370202",  # 青岛市市南区
+    "410105",  # 郑州市金水区
+    "420106",  # 武汉市武昌区
+    "430104",  # 长沙市岳麓区
+    "440106",  # 广州市天河区
+    "450103",  # 南宁市青秀区
+    "460105",  # 海口市秀英区
+    "500103",  # 重庆市渝中区
+    "510107",  # 成都市武侯区
+    "520102",  # 贵阳市南明区
+    "530102",  # 昆明市五华区
+    "540102",  # 拉萨市城关区
+    "610113",  # 西安市雁塔区
+    "620102",  # 兰州市城关区
+    "630102",  # 西宁市城东区
+    "640104",  # 银川市兴庆区
+    "650102",  # 乌鲁木齐市天山区
+    "710000",  # 台湾省
+    "810000",  # 香港居民居住证
+    "820000",  # 澳门居民居住证
+    "830000",  # 台湾居民居住证
+]
+
+
+def id_number_for(area: str, birth: str, serial: int) -> str:
+    """An ID number with the given area code, birth date (YYYYMMDD) and serial, and its right check character."""
+    base = f"{area}{birth}{serial:03d}"
     return base + ric.calc_check_digit(base + "0")
+
+
+def valid_id_number(birth: str | None = None, serial: int | None = None, area: str | None = None) -> str:
+    """A real-shaped resident ID number: area codes from many provinces, birth dates from 1920 on."""
+    n = next(_counter)
+    serial = n % 1000 if serial is None else serial
+    area = AREA_CODES[n % len(AREA_CODES)] if area is None else area
+    if birth is None:
+        born = dt.date(1920, 1, 1) + dt.timedelta(days=(n * 2713) % (365 * 86))
+        birth = f"{born:%Y%m%d}"
+    return id_number_for(area, birth, serial)
 
 
 def valid_phone(n: int | None = None) -> str:
