@@ -13,12 +13,19 @@ class PetitionCategoryAdmin(admin.ModelAdmin):
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
     # The ID number is only ever shown masked; it is searched by the exact keyed hash, not by text.
+    # Names are corrected on the staff page (audited, after checking the ID card); mobiles come with each filing.
     list_display = ["name", "id_number_masked", "phone_masked", "created_at"]
-    fields = ["name", "phone", "id_number_masked", "created_at"]
-    readonly_fields = ["id_number_masked", "created_at"]
+    fields = ["name", "phone_masked", "id_number_masked", "created_at"]
+    readonly_fields = fields
     search_fields = ["name"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -27,7 +34,10 @@ class PetitionAdmin(admin.ModelAdmin):
     list_display = ["reference", "category", "department", "community", "status", "received_at"]
     list_filter = ["status", "department", "category"]
     search_fields = ["reference"]
-    readonly_fields = ["reference", "query_code", "resident", "status", "received_at"]
+    fields = ["reference", "query_code", "resident", "contact_name", "contact_phone_masked", "category", "summary"]
+    fields += ["department", "community", "status", "received_at"]
+    readonly_fields = ["reference", "query_code", "resident", "contact_name", "contact_phone_masked", "status"]
+    readonly_fields += ["received_at"]
 
     def has_add_permission(self, request):
         return False
