@@ -21,8 +21,10 @@ from scheduler.models import Slot
 from tests import factories as f
 
 REPO = Path(__file__).resolve().parents[2]
-# CI clones the repo with shared/ beside it, exactly as on a developer's machine.
-TWILIO_VIDEO_SPEC = (REPO / ".." / "shared" / "twilio-oai" / "twilio_video_v1.yaml").resolve()
+# Twilio's own OpenAPI files, kept in the repository (tests/twilio-oai/README.md says where they come from).
+TWILIO_OAI = REPO / "tests" / "twilio-oai"
+TWILIO_VIDEO_SPEC = TWILIO_OAI / "twilio_video_v1.yaml"
+TWILIO_API_SPEC = TWILIO_OAI / "twilio_api_v2010.yaml"
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 
 TEST_ACCOUNT_SID = "AC" + "1" * 32
@@ -48,7 +50,7 @@ _prism: dict = {}
 
 def _prism_start() -> str:
     if not TWILIO_VIDEO_SPEC.is_file():
-        pytest.fail(f"Twilio's OpenAPI file is missing: expected {TWILIO_VIDEO_SPEC} (shared/ beside the repo).")
+        pytest.fail(f"Twilio's OpenAPI file is missing: expected {TWILIO_VIDEO_SPEC} (see tests/twilio-oai/README.md).")
     if not PRISM.exists():
         pytest.fail(f"Prism is not installed at {PRISM}: run `make install-test` (npm ci installs prism-cli).")
     if shutil.which("node") is None:
