@@ -13,6 +13,7 @@ from departments.services import Actor
 from scheduler.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SlotFull
 from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
 from scheduler.selectors import slot_booking_error
+from scheduler.text import text_clean
 
 from . import identity, signals
 from .audit import audit_record
@@ -30,6 +31,9 @@ ACTIVE = Appointment.ACTIVE_STATUSES
 # A resident may check in from this long before their session until it ends.
 CHECK_IN_OPENS_BEFORE = dt.timedelta(hours=2)
 IDEMPOTENCY_KEY_MAX = 100
+# A cancellation or withdrawal reason, as stored on the appointment and the slot.
+REASON_MAX = 200
+CancelReason = Appointment.CancelReason
 
 
 @dataclass(frozen=True)
@@ -269,12 +273,13 @@ def _petition_unschedule(*, petition_id: int, actor: Actor) -> None:
         petition_transition(petition=petition, to=_previous_petition_status(petition), actor=actor)
 
 
-def _cancel(*, actor: Actor, appointment: Appointment, reason: str, now: dt.datetime) -> None:
+def _cancel(*, actor: Actor, appointment: Appointment, code: str, reason: str, now: dt.datetime) -> None:
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
-    appointment.cancel_reason = reason[:200]
-    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-    audit_record(actor=actor, action="appointment.cancel", target=appointment, detail={"reason": reason[:200]})
+    appointment.cancel_reason_code = code
+    appointment.cancel_reason = reason[:REASON_MAX]
+    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason_code", "cancel_reason", "updated_at"])
+    audit_record(actor=actor, action="appointment.cancel", target=appointment, detail={"code": code})
 
 
 @transaction.atomic(durable=True)
@@ -292,7 +297,8 @@ def appointment_cancel(
         )
     if appointment.slot.starts_at <= now:
         raise Conflict(_("This appointment has already started and cannot be cancelled."), field="appointment")
-    _cancel(actor=actor, appointment=appointment, reason=(reason or "").strip() or "cancelled by resident", now=now)
+    reason = text_clean(reason or "", field="reason", max_length=REASON_MAX, multiline=True)
+    _cancel(actor=actor, appointment=appointment, code=CancelReason.CANCELLED_BY_RESIDENT, reason=reason, now=now)
     _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
     transaction.on_commit(lambda: signals.appointment_cancelled.send(sender=Appointment, appointment=appointment))
     return appointment
@@ -315,7 +321,7 @@ def appointment_reschedule(
     petition = (
         Petition.objects.select_for_update().select_related("resident", "department").get(pk=previous.petition_id)
     )
-    _cancel(actor=actor, appointment=previous, reason="rescheduled", now=now)
+    _cancel(actor=actor, appointment=previous, code=CancelReason.RESCHEDULED, reason="", now=now)
     appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now, rescheduled_from=previous)
     audit_record(actor=actor, action="appointment.reschedule", target=appointment, detail={"from": previous.pk})
     transaction.on_commit(
@@ -361,9 +367,10 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
         raise Forbidden(_("Only the department's admin or a petition officer may withdraw its times."))
     if not reason:
         raise InvalidInput(_("Please give a reason; residents will be told it."), field="reason")
+    reason = text_clean(reason, field="reason", max_length=REASON_MAX, min_length=1)
     cancelled = []
     for appointment in appointment_queryset().filter(slot=slot, status=Appointment.Status.BOOKED):
-        _cancel(actor=actor, appointment=appointment, reason=reason, now=now)
+        _cancel(actor=actor, appointment=appointment, code=CancelReason.SLOT_WITHDRAWN, reason=reason, now=now)
         _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
         cancelled.append(appointment)
     slot.status = Slot.Status.WITHDRAWN

@@ -11,7 +11,14 @@ from departments.models import Department
 from departments.services import Actor
 from scheduler.errors import Forbidden
 from scheduler.models import Closure, ConsultationRule, ScheduleWeek
-from scheduler.publishing import DayPlan, PublishResult, week_plan, week_provisional_years, week_publish
+from scheduler.publishing import (
+    DayPlan,
+    PublishResult,
+    week_check_publishable,
+    week_plan,
+    week_provisional_years,
+    week_publish,
+)
 from scheduler.selectors import department_get
 
 from .audit import audit_record
@@ -88,8 +95,9 @@ def closure_delete(*, actor: Actor, closure: Closure) -> None:
 def week_publish_by_staff(
     *, actor: Actor, department: Department, iso_year: int, iso_week: int, confirm_provisional_holidays: bool
 ) -> PublishResult:
-    """Publish one week of a department's hours on behalf of a staff member."""
+    """Publish one week of a department's hours on behalf of a staff member (never a week that has ended)."""
     _check(actor, department.pk)
+    week_check_publishable(iso_year=iso_year, iso_week=iso_week)
     with transaction.atomic():
         result = week_publish(
             department=department,

@@ -1,27 +1,29 @@
 """Pages for signed-in staff: their sessions, the community office's day, the petition office, weekly hours."""
 
 from functools import wraps
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Community, Department, StaffMember
 from departments.services import Actor, kiosk_authenticate, staff_for_user
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, InvalidInput, NotFound
 from scheduler.models import Closure, ConsultationRule
 from scheduler.publishing import iso_week_parse
+from scheduler.text import ascii_formfield, form_text_clean
 
 from . import hours
 from .booking import appointment_check_in
@@ -167,6 +169,7 @@ def join(request: StaffRequest, appointment_id: int) -> HttpResponse:
         "is_local": provider_name == "local",
         "can_end": side in (Side.DEPARTMENT, Side.PETITION_OFFICE),
         "names": selectors.expected_names(appointment=appointment),
+        "expected": selectors.expected_participants(appointment=appointment),
         "closes_at": closes,
         "opens_at": opens,
         "back_url": reverse(HOME_BY_ROLE[request_staff(request).role]),
@@ -272,6 +275,8 @@ class RuleForm(forms.ModelForm):
             "min_notice_minutes",
             "booking_window_days",
         ]
+        # Numbers, dates and times in ASCII digits, numbers within the bounds the database enforces.
+        formfield_callback = ascii_formfield
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -292,14 +297,21 @@ class RuleForm(forms.ModelForm):
         return data
 
 
+CLOSURE_REASON_MAX = Closure._meta.get_field("reason").max_length or 200
+
+
 class ClosureForm(forms.ModelForm):
     class Meta:
         model = Closure
         fields = ["start_date", "end_date", "reason"]
+        formfield_callback = ascii_formfield
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+
+    def clean_reason(self) -> str:
+        return form_text_clean(self.cleaned_data["reason"], max_length=CLOSURE_REASON_MAX, min_length=1)
 
     def clean(self):
         data = super().clean()
@@ -309,8 +321,21 @@ class ClosureForm(forms.ModelForm):
 
 
 class PublishForm(forms.Form):
-    week = forms.CharField(max_length=8)
+    # The week itself is read by iso_week_parse, which says exactly what is wrong with it.
     confirm_provisional_holidays = forms.BooleanField(required=False)
+
+
+def _posted_id(value: str | None) -> int | None:
+    """A record id as a form posts it: ASCII digits of a size the database can hold, else None."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+def _one_posted[M: Model](queryset: QuerySet[M], value: str | None) -> M | None:
+    """The record of the queryset with the id a form sent, or None for an id missing, malformed or not in it."""
+    record_id = _posted_id(value)
+    return queryset.filter(pk=record_id).first() if record_id is not None else None
 
 
 @staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
@@ -323,18 +348,28 @@ def hours_index(request: StaffRequest) -> HttpResponse:
 
 
 @staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@require_http_methods(["GET", "POST"])
 def hours_department(request: StaffRequest, code: str) -> HttpResponse:
     actor = request.actor
     department = hours.department_for_hours(actor=actor, code=code)
     rules = ConsultationRule.objects.filter(department=department)
-    editing = rules.filter(pk=request.GET.get("rule") or 0).first()
+    editing = None
+    if "rule" in request.GET:
+        editing = _one_posted(rules, request.GET["rule"])
+        if editing is None:
+            raise NotFound(_("There is no such rule of this department."), field="rule")
     rule_form = RuleForm(instance=editing, prefix="rule")
     closure_form = ClosureForm(prefix="closure")
-    publish_error = None
+    publish_error: dict[str, Any] | None = None
+    status = 200
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "rule-save":
-            editing = rules.filter(pk=request.POST.get("rule_id") or 0).first()
+            editing = None
+            if "rule_id" in request.POST:
+                editing = _one_posted(rules, request.POST["rule_id"])
+                if editing is None:
+                    raise NotFound(_("There is no such rule of this department."), field="rule_id")
             rule_form = RuleForm(request.POST, instance=editing, prefix="rule")
             if rule_form.is_valid():
                 rule = rule_form.save(commit=False)
@@ -343,7 +378,10 @@ def hours_department(request: StaffRequest, code: str) -> HttpResponse:
                 messages.success(request, _("The rule is saved. Publish the coming weeks to apply it."))
                 return redirect(request.path)
         elif action == "rule-delete":
-            hours.rule_delete(actor=actor, rule=get_object_or_404(rules, pk=request.POST.get("rule_id")))
+            rule = _one_posted(rules, request.POST.get("rule_id"))
+            if rule is None:
+                raise NotFound(_("There is no such rule of this department."), field="rule_id")
+            hours.rule_delete(actor=actor, rule=rule)
             messages.success(request, _("The rule is deleted. Publish the coming weeks to apply it."))
             return redirect(request.path)
         elif action == "closure-save":
@@ -355,42 +393,52 @@ def hours_department(request: StaffRequest, code: str) -> HttpResponse:
                 messages.success(request, _("The closure is saved. Publish the weeks it covers to apply it."))
                 return redirect(request.path)
         elif action == "closure-delete":
-            closure = get_object_or_404(Closure, pk=request.POST.get("closure_id"), department=department)
+            closure = _one_posted(Closure.objects.filter(department=department), request.POST.get("closure_id"))
+            if closure is None:
+                raise NotFound(_("There is no such closure of this department."), field="closure_id")
             hours.closure_delete(actor=actor, closure=closure)
             messages.success(request, _("The closure is removed."))
             return redirect(request.path)
         elif action == "publish":
             form = PublishForm(request.POST)
-            if form.is_valid():
-                try:
-                    year, week = iso_week_parse(form.cleaned_data["week"])
-                    result = hours.week_publish_by_staff(
-                        actor=actor,
-                        department=department,
-                        iso_year=year,
-                        iso_week=week,
-                        confirm_provisional_holidays=form.cleaned_data["confirm_provisional_holidays"],
-                    )
-                except DomainError as error:
-                    publish_error = {"week": form.cleaned_data["week"], "message": str(error.message)}
-                else:
-                    messages.success(
+            form.is_valid()  # a lone optional checkbox: always valid
+            week = request.POST.get("week", "")
+            try:
+                year, week_number = iso_week_parse(week)
+                result = hours.week_publish_by_staff(
+                    actor=actor,
+                    department=department,
+                    iso_year=year,
+                    iso_week=week_number,
+                    confirm_provisional_holidays=form.cleaned_data["confirm_provisional_holidays"],
+                )
+            except DomainError as error:
+                publish_error = {"week": week, "message": str(error.message)}
+            else:
+                messages.success(
+                    request,
+                    _("Week %(week)s is published: %(created)s new, %(updated)s changed, %(removed)s removed.")
+                    % {
+                        "week": result.week.label,
+                        "created": result.created,
+                        "updated": result.updated,
+                        "removed": result.removed,
+                    },
+                )
+                if result.kept_booked:
+                    messages.warning(
                         request,
-                        _("Week %(week)s is published: %(created)s new, %(updated)s changed, %(removed)s removed.")
-                        % {
-                            "week": result.week.label,
-                            "created": result.created,
-                            "updated": result.updated,
-                            "removed": result.removed,
-                        },
+                        _("%(count)s booked times no longer match the rules; they were kept.")
+                        % {"count": len(result.kept_booked)},
                     )
-                    if result.kept_booked:
-                        messages.warning(
-                            request,
-                            _("%(count)s booked times no longer match the rules; they were kept.")
-                            % {"count": len(result.kept_booked)},
-                        )
-                    return redirect(request.path)
+                return redirect(request.path)
+            status = 422
+        else:
+            raise InvalidInput(_("This form asked for something the page does not do; reload it and try again."))
+    previews = hours.hours_preview(department=department)
+    if publish_error is not None:
+        # Shown beside its week when the week is on the page, above the weeks otherwise.
+        publish_error["beside_week"] = any(p.label == publish_error["week"] for p in previews)
     context = {
         "department": department,
         "departments": hours.departments_for_hours(actor=actor),
@@ -400,7 +448,7 @@ def hours_department(request: StaffRequest, code: str) -> HttpResponse:
         "rule_form": rule_form,
         "editing": editing,
         "closure_form": closure_form,
-        "previews": hours.hours_preview(department=department),
+        "previews": previews,
         "publish_error": publish_error,
     }
-    return render(request, "staff/hours.html", context, status=422 if publish_error else 200)
+    return render(request, "staff/hours.html", context, status=status)

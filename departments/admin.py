@@ -1,5 +1,10 @@
+"""The admin of organisations and people: every name and address typed here goes through the shared text cleaner."""
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+
+# The admin is an edge of the app like a view: it may use the scheduler's input cleaning without the models doing so.
+from scheduler.text import TextCleaningModelForm
 
 from .models import ApiToken, Community, Department, District, Kiosk, StaffMember, Street
 from .services import kiosk_key_rotate, kiosk_revoke
@@ -7,6 +12,7 @@ from .services import kiosk_key_rotate, kiosk_revoke
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["code", "name", "kind", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
@@ -14,17 +20,20 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["code", "name"]
 
 
 @admin.register(Street)
 class StreetAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["code", "name", "district"]
     list_filter = ["district"]
 
 
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["code", "name", "kind", "street"]
     list_filter = ["street", "kind"]
     search_fields = ["code", "name"]
@@ -32,6 +41,7 @@ class CommunityAdmin(admin.ModelAdmin):
 
 @admin.register(Kiosk)
 class KioskAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["name", "community", "key_prefix", "created_at", "last_seen_at", "revoked_at"]
     list_filter = ["community__street"]
     readonly_fields = ["key_prefix", "created_at", "last_seen_at"]
@@ -55,6 +65,7 @@ class KioskAdmin(admin.ModelAdmin):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["user", "role", "department", "community"]
     list_filter = ["role", "department"]
     search_fields = ["user__username", "user__first_name"]
@@ -62,6 +73,7 @@ class StaffMemberAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    form = TextCleaningModelForm
     list_display = ["name", "staff", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["created_at", "last_used_at"]
 

@@ -1,6 +1,9 @@
+"""The admin of the scheduling core: numbers are bounded by the models' validators, text goes through text_clean."""
+
 from django.contrib import admin
 
 from .models import Closure, ConsultationRule, HolidayOverride, HolidayYear, ScheduleWeek, Slot
+from .text import TextCleaningModelForm
 
 
 @admin.register(ConsultationRule)
@@ -16,29 +19,37 @@ class ConsultationRuleAdmin(admin.ModelAdmin):
         "effective_until",
     ]
     list_filter = ["department", "weekday"]
+    form = TextCleaningModelForm
 
 
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
     list_display = ["start_date", "end_date", "department", "reason"]
     list_filter = ["department"]
+    form = TextCleaningModelForm
 
 
 @admin.register(HolidayOverride)
 class HolidayOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
+    form = TextCleaningModelForm
 
 
 @admin.register(HolidayYear)
 class HolidayYearAdmin(admin.ModelAdmin):
     list_display = ["year", "announced_on", "note"]
+    form = TextCleaningModelForm
 
 
 @admin.register(ScheduleWeek)
 class ScheduleWeekAdmin(admin.ModelAdmin):
     list_display = ["department", "iso_year", "iso_week", "status", "published_at"]
     list_filter = ["status", "department"]
-    readonly_fields = ["published_at", "published_by"]
+    # A week comes into being by publishing, which checks that it exists, is near and has not ended.
+    readonly_fields = ["department", "iso_year", "iso_week", "published_at", "published_by"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Slot)

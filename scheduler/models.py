@@ -1,6 +1,9 @@
 """The scheduling core: weekly consultation rules, closures, holidays, published weeks, slots and seats."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -8,6 +11,29 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from departments.models import Department
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The smallest and largest value a number may take: one definition for the model, database, forms and API."""
+
+    low: int
+    high: int
+
+    def validators(self) -> list:
+        return [MinValueValidator(self.low), MaxValueValidator(self.high)]
+
+    def condition(self, field: str) -> Q:
+        return Q(**{f"{field}__gte": self.low, f"{field}__lte": self.high})
+
+
+# A rule's numbers (and the slots that copy them). Wider values are mistakes that overflow the calendar arithmetic.
+SESSION_MINUTES = Bound(5, 8 * 60)
+BUFFER_MINUTES = Bound(0, 4 * 60)
+CAPACITY = Bound(1, 50)
+MIN_NOTICE_MINUTES = Bound(0, 30 * 24 * 60)  # at most 30 days
+BOOKING_WINDOW_DAYS = Bound(1, 180)
+HOLIDAY_YEAR = Bound(2000, 2100)
 
 
 class ConsultationRule(models.Model):
@@ -26,13 +52,21 @@ class ConsultationRule(models.Model):
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("starts"))
     end_time = models.TimeField(_("ends"))
-    session_minutes = models.PositiveSmallIntegerField(_("session length (minutes)"), default=30)
-    buffer_minutes = models.PositiveSmallIntegerField(_("buffer between sessions (minutes)"), default=0)
-    capacity = models.PositiveSmallIntegerField(_("sessions at once"), default=1)
+    session_minutes = models.PositiveSmallIntegerField(
+        _("session length (minutes)"), default=30, validators=SESSION_MINUTES.validators()
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer between sessions (minutes)"), default=0, validators=BUFFER_MINUTES.validators()
+    )
+    capacity = models.PositiveSmallIntegerField(_("sessions at once"), default=1, validators=CAPACITY.validators())
     effective_from = models.DateField(_("effective from"))
     effective_until = models.DateField(_("effective until"), null=True, blank=True)
-    min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=60)
-    booking_window_days = models.PositiveSmallIntegerField(_("bookable days ahead"), default=14)
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimum notice (minutes)"), default=60, validators=MIN_NOTICE_MINUTES.validators()
+    )
+    booking_window_days = models.PositiveSmallIntegerField(
+        _("bookable days ahead"), default=14, validators=BOOKING_WINDOW_DAYS.validators()
+    )
 
     class Meta:
         ordering = ["department", "weekday", "start_time"]
@@ -42,11 +76,15 @@ class ConsultationRule(models.Model):
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="rule_ends_after_start"),
             models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="rule_weekday_valid"),
             models.CheckConstraint(
-                condition=Q(session_minutes__gte=5, session_minutes__lte=480), name="rule_session_length_valid"
+                condition=SESSION_MINUTES.condition("session_minutes"), name="rule_session_length_valid"
             ),
-            models.CheckConstraint(condition=Q(capacity__gte=1, capacity__lte=50), name="rule_capacity_valid"),
+            models.CheckConstraint(condition=BUFFER_MINUTES.condition("buffer_minutes"), name="rule_buffer_valid"),
+            models.CheckConstraint(condition=CAPACITY.condition("capacity"), name="rule_capacity_valid"),
             models.CheckConstraint(
-                condition=Q(booking_window_days__gte=1, booking_window_days__lte=180), name="rule_window_valid"
+                condition=MIN_NOTICE_MINUTES.condition("min_notice_minutes"), name="rule_notice_valid"
+            ),
+            models.CheckConstraint(
+                condition=BOOKING_WINDOW_DAYS.condition("booking_window_days"), name="rule_window_valid"
             ),
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True) | Q(effective_until__gte=F("effective_from")),
@@ -111,7 +149,7 @@ class HolidayOverride(models.Model):
 class HolidayYear(models.Model):
     """A year whose holiday schedule has been announced by the State Council (added by staff)."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    year = models.PositiveSmallIntegerField(_("year"), unique=True, validators=HOLIDAY_YEAR.validators())
     announced_on = models.DateField(_("announced on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -119,6 +157,7 @@ class HolidayYear(models.Model):
         ordering = ["year"]
         verbose_name = _("confirmed holiday year")
         verbose_name_plural = _("confirmed holiday years")
+        constraints = [models.CheckConstraint(condition=HOLIDAY_YEAR.condition("year"), name="holiday_year_valid")]
 
     def __str__(self) -> str:
         return str(self.year)
@@ -175,8 +214,8 @@ class Slot(models.Model):
     capacity = models.PositiveSmallIntegerField(_("seats"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     # Copied from the rule at publishing, so a later edit of the rule does not move a published promise.
-    min_notice_minutes = models.PositiveIntegerField(default=60)
-    booking_window_days = models.PositiveSmallIntegerField(default=14)
+    min_notice_minutes = models.PositiveIntegerField(default=60, validators=MIN_NOTICE_MINUTES.validators())
+    booking_window_days = models.PositiveSmallIntegerField(default=14, validators=BOOKING_WINDOW_DAYS.validators())
     withdrawn_reason = models.CharField(max_length=200, blank=True)
     # True when a republish took the slot out because the rules no longer give it (it reopens if they do
     # again); False for a person's withdrawal, which stays.
@@ -190,6 +229,12 @@ class Slot(models.Model):
             models.UniqueConstraint(fields=["department", "starts_at"], name="slot_unique_start_per_department"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
+            models.CheckConstraint(
+                condition=MIN_NOTICE_MINUTES.condition("min_notice_minutes"), name="slot_notice_valid"
+            ),
+            models.CheckConstraint(
+                condition=BOOKING_WINDOW_DAYS.condition("booking_window_days"), name="slot_window_valid"
+            ),
             models.CheckConstraint(condition=Q(status__in=["open", "withdrawn"]), name="slot_status_valid"),
             models.CheckConstraint(
                 condition=Q(withdrawn_by_publishing=False) | Q(status="withdrawn"),

@@ -15,26 +15,54 @@ from departments.models import Department
 
 from .calendar import DayInfo, consultation_weekday, days_info, holiday_year_is_confirmed
 from .errors import Conflict, InvalidInput, ProvisionalHolidayYear
-from .models import SEAT_HOLDING_STATUSES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
+from .models import SEAT_HOLDING_STATUSES, SESSION_MINUTES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
 
-ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# ASCII digits only: `\d` would also take full-width "２０２６", which int() reads as 2026.
+ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+# Weeks may be published from the ISO year before the current one up to two years ahead (and never once ended).
+PUBLISH_YEARS_BACK, PUBLISH_YEARS_AHEAD = 1, 2
 
 
 def service_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def iso_week_parse(value: str) -> tuple[int, int]:
-    """Parse 'YYYY-Www' into (year, week), rejecting weeks that do not exist."""
+def service_today() -> dt.date:
+    """Today's date where the service runs (Asia/Shanghai)."""
+    return timezone.localdate(timezone=service_zone())
+
+
+def iso_week_parse(value: str, *, today: dt.date | None = None) -> tuple[int, int]:
+    """Parse 'YYYY-Www' into (year, week) of a week that exists and may still be published."""
     match = ISO_WEEK.fullmatch(value) if isinstance(value, str) else None
     if not match:
-        raise InvalidInput(_("Write the week as YYYY-Www, for example 2026-W49."), field="week")
+        raise InvalidInput(
+            _("Write the week as YYYY-Www with ordinary digits (0–9), for example 2026-W49."), field="week"
+        )
     year, week = int(match.group(1)), int(match.group(2))
-    try:
-        dt.date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise InvalidInput(_("Week %(week)s does not exist.") % {"week": value}, field="week") from None
+    week_check_publishable(iso_year=year, iso_week=week, today=today)
     return year, week
+
+
+def week_check_publishable(*, iso_year: int, iso_week: int, today: dt.date | None = None) -> None:
+    """Refuse a week that does not exist, lies outside the years that may be published, or has already ended."""
+    today = today or service_today()
+    current = today.isocalendar().year
+    first, last = current - PUBLISH_YEARS_BACK, current + PUBLISH_YEARS_AHEAD
+    if not first <= iso_year <= last:
+        raise InvalidInput(
+            _("Only weeks of the years %(first)s to %(last)s can be published.") % {"first": first, "last": last},
+            field="week",
+        )
+    label = f"{iso_year:04d}-W{iso_week:02d}"
+    try:
+        sunday = dt.date.fromisocalendar(iso_year, iso_week, 7)
+    except ValueError:
+        raise InvalidInput(_("Week %(week)s does not exist.") % {"week": label}, field="week") from None
+    if sunday < today:
+        raise InvalidInput(
+            _("Week %(week)s has already ended and can no longer be published.") % {"week": label}, field="week"
+        )
 
 
 def iso_week_days(iso_year: int, iso_week: int) -> list[dt.date]:
@@ -60,7 +88,8 @@ class DayPlan:
 def _rule_times(rule: ConsultationRule, day: dt.date, zone: ZoneInfo) -> list[tuple[dt.datetime, dt.datetime]]:
     start = dt.datetime.combine(day, rule.start_time, tzinfo=zone)
     close = dt.datetime.combine(day, rule.end_time, tzinfo=zone)
-    length = dt.timedelta(minutes=rule.session_minutes)
+    # Never shorter than the bound: a zero-minute session would never reach the end of the day.
+    length = dt.timedelta(minutes=max(rule.session_minutes, SESSION_MINUTES.low))
     step = length + dt.timedelta(minutes=rule.buffer_minutes)
     times = []
     while start + length <= close:

@@ -12,7 +12,7 @@ from departments.models import Department
 
 from .calendar import days_info
 from .errors import DomainError, NotFound, OutsideBookingWindow, SlotUnavailable
-from .models import SEAT_HOLDING_STATUSES, Closure, ScheduleWeek, Slot
+from .models import BOOKING_WINDOW_DAYS, MIN_NOTICE_MINUTES, SEAT_HOLDING_STATUSES, Closure, ScheduleWeek, Slot
 from .publishing import service_zone
 
 if TYPE_CHECKING:  # django-stubs-ext is only needed by the type checker, not at run time
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # django-stubs-ext is only needed by the type checker, not at
     OpenSlot = WithAnnotations[Slot, _TakenAndRemaining]
 
 # The longest booking window a rule may set; bounds the database query before per-slot checks.
-MAX_WINDOW_DAYS = 180
+MAX_WINDOW_DAYS = BOOKING_WINDOW_DAYS.high
 
 
 def department_get(code: str, *, field: str = "department") -> Department:
@@ -81,12 +81,14 @@ def slot_booking_error(
         return SlotUnavailable(_("The department is closed on this day."), field="slot")
     if slot.starts_at < now:
         return OutsideBookingWindow(_("This time has already passed."), field="slot")
-    if slot.starts_at < now + dt.timedelta(minutes=slot.min_notice_minutes):
+    # The database bounds both numbers; clamping again means no stored value can overflow the date arithmetic.
+    notice = min(max(slot.min_notice_minutes, MIN_NOTICE_MINUTES.low), MIN_NOTICE_MINUTES.high)
+    window = min(max(slot.booking_window_days, BOOKING_WINDOW_DAYS.low), BOOKING_WINDOW_DAYS.high)
+    if slot.starts_at < now + dt.timedelta(minutes=notice):
         return OutsideBookingWindow(_("This time starts too soon to book; please choose a later time."), field="slot")
-    if slot.starts_at > now + dt.timedelta(days=slot.booking_window_days):
+    if slot.starts_at > now + dt.timedelta(days=window):
         return OutsideBookingWindow(
-            _("This time is too far ahead; bookings open %(days)s days in advance.")
-            % {"days": slot.booking_window_days},
+            _("This time is too far ahead; bookings open %(days)s days in advance.") % {"days": window},
             field="slot",
         )
     return None

@@ -294,9 +294,18 @@ def test_it_records_who_published_and_when(department, dept_admin):
     assert week.published_at is not None
 
 
-@pytest.mark.parametrize("value", ["2026-W10", "2026-W01", "2026-W53", "2020-W53"])
-def test_it_parses_iso_weeks_that_exist(value):
-    year, week = iso_week_parse(value)
+@pytest.mark.parametrize(
+    "value, today",
+    [
+        ("2026-W10", dt.date(2026, 3, 1)),
+        ("2026-W01", dt.date(2025, 12, 29)),
+        ("2026-W53", dt.date(2026, 3, 1)),
+        ("2020-W53", dt.date(2020, 12, 30)),
+        ("2028-W52", dt.date(2026, 1, 1)),
+    ],
+)
+def test_it_parses_iso_weeks_that_exist_and_have_not_ended(value, today):
+    year, week = iso_week_parse(value, today=today)
     assert f"{year}-W{week:02d}" == value
 
 
@@ -316,9 +325,57 @@ def test_it_parses_iso_weeks_that_exist(value):
         "2026W10",
         " 2026-W10",
         "2026-w10",
+        "２026-W51",
+        "2026-W５1",
+        "٢٠٢٦-W51",
+        "2026-W51\x00",
+        "\u202e2026-W51",
     ],
 )
 def test_it_rejects_a_week_that_is_malformed_or_does_not_exist(value):
     with pytest.raises(InvalidInput) as excinfo:
-        iso_week_parse(value)
+        iso_week_parse(value, today=dt.date(2026, 3, 1))
     assert excinfo.value.field == "week"
+
+
+@pytest.mark.parametrize("value", ["2026-W09", "2020-W53", "0001-W01", "2025-W52"])
+def test_it_refuses_a_week_that_has_already_ended(value):
+    with pytest.raises(InvalidInput) as excinfo:
+        iso_week_parse(value, today=dt.date(2026, 3, 2))
+    assert excinfo.value.field == "week"
+
+
+def test_the_current_week_may_still_be_published_on_its_sunday():
+    assert iso_week_parse("2026-W10", today=dt.date(2026, 3, 8)) == (2026, 10)
+    with pytest.raises(InvalidInput):
+        iso_week_parse("2026-W10", today=dt.date(2026, 3, 9))
+
+
+@pytest.mark.parametrize("value", ["2029-W01", "9999-W52", "2100-W01"])
+def test_it_refuses_a_week_more_than_two_years_ahead(value):
+    with pytest.raises(InvalidInput, match="2025") as excinfo:
+        iso_week_parse(value, today=dt.date(2026, 3, 2))
+    assert excinfo.value.field == "week"
+
+
+def test_the_years_follow_the_iso_year_not_the_calendar_year():
+    # 2027-01-01 is a Friday of ISO week 2026-W53: the current ISO year is still 2026.
+    assert iso_week_parse("2028-W52", today=dt.date(2027, 1, 1)) == (2028, 52)
+    with pytest.raises(InvalidInput):
+        iso_week_parse("2029-W01", today=dt.date(2027, 1, 1))
+
+
+def test_a_week_is_checked_against_the_day_in_asia_shanghai(monkeypatch):
+    # 2026-03-08 17:00 UTC is already Monday 2026-03-09 01:00 in Shanghai: week 10 has ended there.
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 8, 17, 0, tzinfo=dt.UTC))
+    with pytest.raises(InvalidInput):
+        iso_week_parse("2026-W10")
+    assert iso_week_parse("2026-W11") == (2026, 11)
+
+
+@pytest.mark.parametrize("value", ["２026-W51", "2026-W５1"])
+def test_a_week_in_full_width_digits_is_refused_with_a_message_that_says_how_to_write_it(value):
+    with pytest.raises(InvalidInput, match="0–9"):
+        iso_week_parse(value, today=dt.date(2026, 3, 1))
