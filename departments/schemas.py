@@ -1,8 +1,15 @@
+from enum import StrEnum
+
 from ninja import Schema
+
+
+class DepartmentKind(StrEnum):
+    FUNCTIONAL = "functional"
+    PETITION_OFFICE = "petition_office"
 
 
 class DepartmentOut(Schema):
     code: str
     name: str
-    kind: str
+    kind: DepartmentKind
     description: str

@@ -1,22 +1,32 @@
 import datetime as dt
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Path, Query, Router
 
 from .errors import InvalidInput
-from .schemas import SlotOut
+from .schemas import SlotOut, errors
 from .selectors import department_get, slot_list_open
 
-router = Router(tags=["schedule"])
+router = Router(tags=["slots"])
 MAX_RANGE_DAYS = 62
 
 
-@router.get("/departments/{code}/slots", response=list[SlotOut], summary="Open consultation times of a department")
+@router.get(
+    "/departments/{code}/slots",
+    response={200: list[SlotOut], **errors(404, 422)},
+    operation_id="slot_list",
+    summary="List a department's open consultation times",
+    description=(
+        "Published times that can still be booked, earliest first, with the seats left. Without `from` and `to`, "
+        f"every bookable time; with them, at most {MAX_RANGE_DAYS} days (dates in Asia/Shanghai, both included). "
+        "Public: no key or token needed."
+    ),
+)
 def slot_list(
     request,
-    code: str,
-    date_from: dt.date | None = Query(None, alias="from"),
-    date_to: dt.date | None = Query(None, alias="to"),
+    code: str = Path(..., description="The department's code, from `department_list`"),
+    date_from: dt.date | None = Query(None, alias="from", description="First day, YYYY-MM-DD"),
+    date_to: dt.date | None = Query(None, alias="to", description="Last day, YYYY-MM-DD (not before `from`)"),
 ):
     department = department_get(code)
     if date_from and date_to and date_to < date_from:

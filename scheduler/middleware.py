@@ -1,10 +1,12 @@
-"""Under /api/, every error answers in JSON {"detail": ...}, even those raised outside the API's handlers."""
+"""Under /api/, every error answers in the API's JSON error body, even those raised outside the API's handlers."""
 
 import json
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from .schemas import error_code_for
 
 _MESSAGES = {
     404: lambda: _("Not found."),
@@ -26,7 +28,10 @@ class ApiJsonErrors:
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             message = _MESSAGES.get(response.status_code, lambda: _("This request could not be handled."))()
-            response.content = json.dumps({"detail": str(message)}, ensure_ascii=False).encode()
+            # The same body as the API's own errors (scheduler.schemas.ErrorOut).
+            code = error_code_for(response.status_code).value
+            body = {"detail": str(message), "code": code, "field": None, "errors": []}
+            response.content = json.dumps(body, ensure_ascii=False).encode()
             response["Content-Type"] = "application/json; charset=utf-8"
         return response
 
