@@ -3,10 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from scheduler.errors import InvalidInput
+from scheduler.errors import DomainError, InvalidInput
 
 from . import identity
-from .petitions import NAME_MAX, SUMMARY_MAX, SUMMARY_MIN
+from .petitions import NAME_MAX, SUMMARY_MAX, SUMMARY_MIN, identity_check, name_clean
 
 
 def _domain_check(check, value: str) -> str:
@@ -33,8 +33,19 @@ class KioskKeyForm(KioskForm):
     )
 
 
+class UnechoedTextInput(forms.TextInput):
+    """A text input that never writes a value back into the page, so Back or an error cannot show it again."""
+
+    def format_value(self, value):
+        return None
+
+
 class IdentityForm(KioskForm):
-    """Who the resident is. Kept as one component so that an ID-card reader can fill it in later."""
+    """Who the resident is. Kept as one component so that an ID-card reader can fill it in later.
+
+    The mobile and ID number are never rendered back into the page. Those already given and checked in this
+    visit (`kept`) are shown masked as a hint, and an empty field keeps them; anything else is typed again.
+    """
 
     name = forms.CharField(
         label=_("Your name"),
@@ -49,23 +60,57 @@ class IdentityForm(KioskForm):
         label=_("Mobile number"),
         max_length=20,
         error_messages={"required": _("Please enter an 11-digit mobile number.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=UnechoedTextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     id_number = forms.CharField(
         label=_("Resident ID number"),
         max_length=30,
         error_messages={"required": _("Please enter your 18-character ID number.")},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        widget=UnechoedTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
     )
+    SENSITIVE = ("phone", "id_number")
+
+    def __init__(self, *args, kept: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept = {key: value for key, value in (kept or {}).items() if key in self.SENSITIVE and value}
+        masks = {"phone": identity.phone_mask, "id_number": identity.id_number_mask}
+        for key, value in self.kept.items():
+            field = self.fields[key]
+            field.required = False
+            field.help_text = _(
+                "You entered %(masked)s. Leave this empty to keep it, or type it again to change it."
+            ) % {"masked": masks[key](value)}
+
+    def clean_name(self) -> str:
+        return _domain_check(name_clean, self.cleaned_data["name"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            # Refused here, before the resident answers the other questions, not only at the last step.
+            try:
+                identity_check(name=cleaned["name"], phone=cleaned["phone"], id_number=cleaned["id_number"])
+            except DomainError as error:
+                self.add_error("name", str(error.message))
+        return cleaned
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].replace(" ", "")
+        if not value and "phone" in self.kept:
+            return self.kept["phone"]
         _domain_check(identity.phone_clean, value)
         return value
 
     def clean_id_number(self) -> str:
         value = self.cleaned_data["id_number"].replace(" ", "").upper()
+        if not value and "id_number" in self.kept:
+            return self.kept["id_number"]
         return _domain_check(identity.id_number_clean, value)
+
+    def checked_sensitive(self) -> dict[str, str]:
+        """The mobile and ID number that passed their checks, even when another answer did not."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {key: cleaned[key] for key in self.SENSITIVE if cleaned.get(key)}
 
 
 class CategoryForm(KioskForm):

@@ -17,9 +17,11 @@ def category_list_active() -> list[PetitionCategory]:
     return list(PetitionCategory.objects.filter(is_active=True).select_related("suggested_department"))
 
 
-def department_list_bookable() -> list[Department]:
-    """List the departments a resident may book, functional departments first."""
-    return list(Department.objects.filter(is_active=True).order_by("kind", "name"))
+def department_list_bookable(*, suggested: str | None = None) -> list[Department]:
+    """List the departments a resident may book: the one suggested for their matter first, then functional ones."""
+    departments = list(Department.objects.filter(is_active=True).order_by("kind", "name"))
+    # A stable sort: everything but the suggestion keeps its order.
+    return sorted(departments, key=lambda department: department.code != suggested)
 
 
 @dataclass(frozen=True)

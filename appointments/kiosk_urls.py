@@ -19,6 +19,7 @@ urlpatterns = [
     path("progress/", views.progress_lookup, name="progress_lookup"),
     path("progress/status/", views.progress_status, name="progress_status"),
     path("progress/cancel/", views.progress_cancel, name="progress_cancel"),
+    path("progress/receipt/", views.progress_receipt, name="progress_receipt"),
     path("progress/reschedule/", views.reschedule_day, name="reschedule_day"),
     path("progress/reschedule/time/", views.reschedule_time, name="reschedule_time"),
     path("progress/reschedule/confirm/", views.reschedule_confirm, name="reschedule_confirm"),

@@ -9,6 +9,7 @@ import json
 import secrets
 from functools import wraps
 
+import phonenumbers
 import segno
 from django.conf import settings
 from django.shortcuts import redirect, render
@@ -33,6 +34,7 @@ from .booking import (
     appointment_reschedule,
     petition_file_and_book,
 )
+from .kiosk_format import kiosk_when
 from .kiosk_forms import (
     CategoryForm,
     CheckInForm,
@@ -44,6 +46,7 @@ from .kiosk_forms import (
     SummaryForm,
 )
 from .kiosk_selectors import category_list_active, department_list_bookable, petition_progress_get
+from .models import Appointment
 from .petitions import petition_find_by_query_code
 
 BOOKING = "kiosk_booking"
@@ -51,8 +54,12 @@ RECEIPT = "kiosk_receipt"
 PROGRESS = "kiosk_progress"
 RESCHEDULE_SLOT = "kiosk_reschedule_slot"
 CHECKED_IN = "kiosk_checked_in"
+MOVED = "kiosk_moved"
 KEY_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
 BOOKING_STEPS = 6
+RESCHEDULE_STEPS = 3
+# A receipt is printed only for an appointment that still stands.
+RECEIPT_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
 TAKEN_ERRORS = (SlotFull, SlotUnavailable, OutsideBookingWindow)
 
 
@@ -92,10 +99,20 @@ def _booking_update(request, **values) -> None:
 
 
 @sensitive_variables("data")
-def _identity(request) -> dict | None:
-    token = _booking(request).get("identity")
+def _decrypted(token: str | None) -> dict | None:
     data = identity.decrypt(token) if token else ""
     return json.loads(data) if data else None
+
+
+def _identity(request) -> dict | None:
+    """The resident's name, mobile and ID number once all three are answered and checked."""
+    return _decrypted(_booking(request).get("identity"))
+
+
+def _identity_kept(request) -> dict:
+    """What this visit has already checked of the identity, the newest answers winning; never shown in full."""
+    booking = _booking(request)
+    return {**(_decrypted(booking.get("identity")) or {}), **(_decrypted(booking.get("identity_draft")) or {})}
 
 
 def _booking_redirect_if_incomplete(request, *needed: str):
@@ -154,6 +171,7 @@ def start(request):
     return _render(request, "start.html", idle=touched)
 
 
+@never_cache
 @require_POST
 def reset(request):
     """Forget everything entered on this kiosk and show Start in the default language."""
@@ -168,13 +186,25 @@ def reset(request):
 
 @kiosk_required
 @sensitive_post_parameters("name", "phone", "id_number")
-@sensitive_variables("person")
+@sensitive_variables("kept", "checked")
 def book_identity(request):
-    person = _identity(request) or {}
-    form = IdentityForm(request.POST or None, initial=person)
-    if request.method == "POST" and form.is_valid():
-        _booking_update(request, identity=identity.encrypt(json.dumps(form.cleaned_data)))
-        return redirect("kiosk:book_category")
+    # The mobile and ID number never go back into the page (not after Back, not after an error): what was
+    # already checked is kept in the session, encrypted, and shown masked; the resident may leave it as it is.
+    kept = _identity_kept(request)
+    form = IdentityForm(request.POST or None, initial={"name": kept.get("name", "")}, kept=kept)
+    if request.method == "POST":
+        if form.is_valid():
+            request.session[BOOKING] = {
+                key: value for key, value in _booking(request).items() if key != "identity_draft"
+            } | {"identity": identity.encrypt(json.dumps(form.cleaned_data))}
+            return redirect("kiosk:book_category")
+        checked = form.checked_sensitive()
+        if checked:
+            kept = {**kept, **checked}
+            draft = {key: kept[key] for key in IdentityForm.SENSITIVE if key in kept}
+            _booking_update(request, identity_draft=identity.encrypt(json.dumps(draft)))
+            form = IdentityForm(request.POST, initial={"name": kept.get("name", "")}, kept=kept)
+            form.is_valid()  # the same errors, now with the masked hints of what is kept
     return _render(request, "book_identity.html", {"form": form, "step": 1, "steps": BOOKING_STEPS})
 
 
@@ -189,7 +219,7 @@ def book_category(request):
         chosen = next(c for c in categories if c.code == form.cleaned_data["category"])
         suggested = chosen.suggested_department.code if chosen.suggested_department else ""
         department = booking.get("department") if booking.get("category") == chosen.code else suggested
-        _booking_update(request, category=chosen.code, department=department or "", slot=None)
+        _booking_update(request, category=chosen.code, suggested=suggested, department=department or "", slot=None)
         return redirect("kiosk:book_summary")
     return _render(
         request, "book_category.html", {"form": form, "categories": categories, "step": 2, "steps": BOOKING_STEPS}
@@ -211,8 +241,8 @@ def book_summary(request):
 def book_department(request):
     if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary"):
         return redirect_to
-    departments = department_list_bookable()
     booking = _booking(request)
+    departments = department_list_bookable(suggested=booking.get("suggested"))
     form = DepartmentForm(
         request.POST or None, departments=departments, initial={"department": booking.get("department")}
     )
@@ -224,20 +254,28 @@ def book_department(request):
     context = {
         "form": form,
         "departments": departments,
-        "suggested": booking.get("department"),
+        "suggested": booking.get("suggested"),
+        "chosen": booking.get("department"),
         "step": 4,
         "steps": BOOKING_STEPS,
     }
     return _render(request, "book_department.html", context)
 
 
-def _days_page(request, *, department, mode: str):
+def _flow(mode: str, step: int, current: Appointment | None) -> dict:
+    """Where the resident is: a booking has six steps; moving an appointment has its own three."""
+    if mode == "book":
+        return {"mode": mode, "step": step, "steps": BOOKING_STEPS}
+    return {"mode": mode, "step": step, "steps": RESCHEDULE_STEPS, "current": current}
+
+
+def _days_page(request, *, department, mode: str, current: Appointment | None = None):
     days = day_list_availability(department=department)
-    context = {"days": days, "department": department, "mode": mode, "step": 5, "steps": BOOKING_STEPS}
+    context = {"days": days, "department": department, **_flow(mode, 5 if mode == "book" else 1, current)}
     return _render(request, "days.html", context)
 
 
-def _times_page(request, *, department, mode: str):
+def _times_page(request, *, department, mode: str, current: Appointment | None = None):
     try:
         chosen = dt.date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
@@ -245,7 +283,7 @@ def _times_page(request, *, department, mode: str):
     day = next((d for d in day_list_availability(department=department) if d.date == chosen), None)
     if day is None:
         return redirect(f"kiosk:{mode}_day")
-    context = {"day": day, "department": department, "mode": mode, "step": 5, "steps": BOOKING_STEPS}
+    context = {"day": day, "department": department, **_flow(mode, 5 if mode == "book" else 2, current)}
     return _render(request, "times.html", context)
 
 
@@ -283,10 +321,10 @@ def book_time(request):
     return _times_page(request, department=department, mode="book")
 
 
-def _taken_page(request, *, department, around: dt.datetime | None, mode: str):
+def _taken_page(request, *, department, around: dt.datetime | None, mode: str, current: Appointment | None = None):
     around = around or timezone.now()
     nearest = slot_list_nearest_free(department=department, around=around)
-    context = {"nearest": nearest, "department": department, "mode": mode}
+    context = {"nearest": nearest, "department": department, "mode": mode, "current": current}
     return _render(request, "taken.html", context, status=409)
 
 
@@ -331,6 +369,9 @@ def book_confirm(request):
         "category": next((c for c in category_list_active() if c.code == booking["category"]), None),
         "summary": booking["summary"],
         "name": person["name"],
+        # The one screen that shows the mobile in full: the resident has just typed it and must be able to check it.
+        # Not after a refusal, which may mean that whoever is typing is not who they say.
+        "phone": None if error else _phone_readable(person["phone"]),
         "phone_masked": identity.phone_mask(identity.phone_clean(person["phone"])),
         "id_masked": identity.id_number_mask(person["id_number"]),
         "token": booking["confirm_token"],
@@ -341,17 +382,27 @@ def book_confirm(request):
     return _render(request, "book_confirm.html", context, status=409 if error else 200)
 
 
+def _phone_readable(phone: str) -> str:
+    """Write a mobile in the groups people read it in: 138 4001 2345."""
+    number = phonenumbers.parse(identity.phone_clean(phone), "CN")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _receipt_page(request, appointment: Appointment, *, kind: str):
+    """The receipt of a standing appointment: on the screen, printable, with a QR code of what it says."""
+    petition = appointment.petition
+    qr_text = f"{petition.reference} {_('Query code')} {petition.query_code} {kiosk_when(appointment.slot.starts_at)}"
+    context = {"appointment": appointment, "petition": petition, "qr": _qr_svg(qr_text), "kind": kind}
+    return _render(request, "receipt.html", context)
+
+
 @kiosk_required
 def book_receipt(request):
     receipt = request.session.get(RECEIPT)
     if not receipt:
         return redirect("kiosk:start")
     appointment = appointment_for_actor(actor=request.actor, appointment_id=receipt["appointment"])
-    petition = appointment.petition
-    starts = timezone.localtime(appointment.slot.starts_at)
-    qr_text = f"{petition.reference} {_('Query code')} {petition.query_code} {starts:%Y-%m-%d %H:%M}"
-    context = {"appointment": appointment, "petition": petition, "qr": _qr_svg(qr_text)}
-    return _render(request, "receipt.html", context)
+    return _receipt_page(request, appointment, kind="booked")
 
 
 # Progress: look up with the query code and the mobile's last 4 digits, then cancel or reschedule.
@@ -384,8 +435,26 @@ def progress_status(request):
     progress = _progress(request)
     if progress is None:
         return redirect("kiosk:progress_lookup")
-    context = {"progress": progress, "can_change": progress.can_change_at(request.kiosk.community_id)}
+    appointment = progress.appointment
+    context = {
+        "progress": progress,
+        "can_change": progress.can_change_at(request.kiosk.community_id),
+        "can_print": appointment is not None and appointment.status in RECEIPT_STATUSES,
+    }
     return _render(request, "progress_status.html", context)
+
+
+@kiosk_required
+def progress_receipt(request):
+    """Print the receipt again: after a change of time, or because the first one was lost."""
+    progress = _progress(request)
+    if progress is None or progress.appointment is None:
+        return redirect("kiosk:progress_lookup")
+    appointment = progress.appointment
+    if appointment.status not in RECEIPT_STATUSES:
+        return redirect("kiosk:progress_status")
+    kind = "moved" if request.session.get(MOVED) == appointment.pk else "copy"
+    return _receipt_page(request, appointment, kind=kind)
 
 
 @kiosk_required
@@ -411,7 +480,7 @@ def reschedule_day(request):
     progress = _progress(request)
     if progress is None or progress.appointment is None:
         return redirect("kiosk:progress_lookup")
-    return _days_page(request, department=progress.petition.department, mode="reschedule")
+    return _days_page(request, department=progress.petition.department, mode="reschedule", current=progress.appointment)
 
 
 @kiosk_required
@@ -426,7 +495,9 @@ def reschedule_time(request):
             request.session[RESCHEDULE_SLOT] = form.cleaned_data["slot"]
             return redirect("kiosk:reschedule_confirm")
         return redirect("kiosk:reschedule_day")
-    return _times_page(request, department=progress.petition.department, mode="reschedule")
+    return _times_page(
+        request, department=progress.petition.department, mode="reschedule", current=progress.appointment
+    )
 
 
 @kiosk_required
@@ -446,13 +517,20 @@ def reschedule_confirm(request):
                 actor=request.actor, appointment_id=progress.appointment.pk, slot_id=slot.pk
             )
         except TAKEN_ERRORS:
-            return _taken_page(request, department=slot.department, around=slot.starts_at, mode="reschedule")
+            return _taken_page(
+                request,
+                department=slot.department,
+                around=slot.starts_at,
+                mode="reschedule",
+                current=progress.appointment,
+            )
         except DomainError as failure:
             error = failure.message
         else:
             request.session.pop(RESCHEDULE_SLOT, None)
-            return _render(request, "rescheduled.html", {"appointment": appointment})
-    context = {"appointment": progress.appointment, "slot": slot, "error": error}
+            request.session[MOVED] = appointment.pk
+            return redirect("kiosk:progress_receipt")
+    context = {"appointment": progress.appointment, "slot": slot, "error": error, **_flow("reschedule", 3, None)}
     return _render(request, "reschedule_confirm.html", context, status=409 if error else 200)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from departments.models import Community, Department, Kiosk, StaffMember
+from departments.models import Community, Department, StaffMember
 from departments.services import Actor
 
 from ..booking import appointment_queryset
@@ -127,28 +127,51 @@ def office_sessions(*, now: dt.datetime | None = None, days_ahead: int = 7) -> d
     }
 
 
-def expected_names(*, appointment: Appointment) -> dict[str, str]:
-    """Names to show for the identities that may appear in this appointment's room."""
-    names: dict[str, str] = {}
+def _staff_name(member: StaffMember) -> str:
+    place = member.department or member.community
+    person = member.user.get_full_name() or member.user.get_username()
+    return f"{person} · {place}" if place else person
+
+
+def _side_of(member: StaffMember) -> str:
+    if member.role == StaffMember.Role.PETITION_OFFICER:
+        return Side.PETITION_OFFICE
+    if member.role == StaffMember.Role.COMMUNITY_WORKER:
+        return Side.COMMUNITY
+    return Side.DEPARTMENT
+
+
+def _members_for(appointment: Appointment) -> list[StaffMember]:
     staff = StaffMember.objects.select_related("user", "department", "community").filter(user__is_active=True)
     members = staff.filter(department=appointment.slot.department)
     members |= staff.filter(role=StaffMember.Role.PETITION_OFFICER)
-    community_id = appointment.community_id
-    if community_id is not None:
+    if appointment.community_id is not None:
         # Without this check, community_id=None would match every staff member without a community.
-        members |= staff.filter(community_id=community_id)
-    for member in members:
-        side = (
-            Side.PETITION_OFFICE
-            if member.role == StaffMember.Role.PETITION_OFFICER
-            else Side.COMMUNITY
-            if member.role == StaffMember.Role.COMMUNITY_WORKER
-            else Side.DEPARTMENT
-        )
-        place = member.department or member.community
-        person = member.user.get_full_name() or member.user.get_username()
-        names[participant_identity(Actor(staff=member), side)] = f"{person} · {place}" if place else person
-    if community_id is not None:
-        for kiosk in Kiosk.objects.filter(community_id=community_id, revoked_at__isnull=True):
-            names[participant_identity(Actor(kiosk=kiosk), Side.COMMUNITY)] = str(kiosk)
-    return names
+        members |= staff.filter(role=StaffMember.Role.COMMUNITY_WORKER, community_id=appointment.community_id)
+    return list(members.order_by("user__username"))
+
+
+def expected_names(*, appointment: Appointment) -> dict[str, str]:
+    """Names to show for the identities that may appear in this appointment's room."""
+    # Only staff are issued tokens (the staff pages); a kiosk never joins: the resident uses the worker's device.
+    return {participant_identity(Actor(staff=m), _side_of(m)): _staff_name(m) for m in _members_for(appointment)}
+
+
+@dataclass(frozen=True)
+class ExpectedGroup:
+    """People the session is waiting for, by the part they play in it."""
+
+    side: str
+    names: list[str]
+
+
+def expected_participants(*, appointment: Appointment) -> list[ExpectedGroup]:
+    """Who will really be in the room: the department's staff, the community worker beside the resident
+    (the resident joins on that worker's device, not on the kiosk), and the petition office, which may look in.
+    """
+    members = _members_for(appointment)
+    groups = [
+        ExpectedGroup(side=side, names=[_staff_name(m) for m in members if _side_of(m) == side])
+        for side in (Side.DEPARTMENT, Side.COMMUNITY, Side.PETITION_OFFICE)
+    ]
+    return [group for group in groups if group.names or group.side == Side.DEPARTMENT]

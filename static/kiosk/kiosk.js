@@ -44,6 +44,12 @@
     touched();
   }
 
+  // A page brought back by the browser's Back button from its memory (back/forward cache) may show what
+  // someone else typed: fetch it again so that the server decides what is shown.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });

@@ -7,9 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from appointments.management.commands.seed_demo import JOIN_NOW_MATTER
 from appointments.models import Appointment, Petition, PetitionCategory, Resident
+from appointments.video.services import join_refusal
 from departments.models import Community, Department, Kiosk, StaffMember, Street
-from departments.services import kiosk_authenticate
+from departments.services import Actor, kiosk_authenticate
 from scheduler.models import ConsultationRule, ScheduleWeek, Seat, Slot
 from scheduler.publishing import week_plan
 
@@ -44,6 +46,17 @@ def seeded():
 
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def joinable_now() -> Appointment:
+    """The demo's session that can be joined right away (there is exactly one)."""
+    return Appointment.objects.select_related("slot__department", "community").get(
+        petition__summary=JOIN_NOW_MATTER[1], status=Appointment.Status.BOOKED
+    )
+
+
+def staff(username: str) -> Actor:
+    return Actor(staff=StaffMember.objects.select_related("user").get(user__username=username))
 
 
 def test_it_loads_the_petition_bureau_and_the_eight_departments(seeded):
@@ -86,7 +99,9 @@ def test_it_publishes_this_week_and_next_for_every_department(seeded):
             planned = [
                 s.starts_at for day in week_plan(department=department, iso_year=year, iso_week=week) for s in day.slots
             ]
-            assert sorted(published.slots.values_list("starts_at", flat=True)) == sorted(planned)
+            # Every slot comes from the rules, but the one the joinable-now session has to itself.
+            from_rules = published.slots.exclude(pk=joinable_now().slot_id)
+            assert sorted(from_rules.values_list("starts_at", flat=True)) == sorted(planned)
     assert Slot.objects.exists()
     for slot in Slot.objects.all()[:50]:
         assert slot.seats.count() == slot.capacity
@@ -119,3 +134,46 @@ def test_running_it_twice_adds_nothing(seeded):
     second_key = next(word for word in second.split() if word.startswith("kiosk_"))
     assert kiosk_authenticate(second_key) is not None
     assert kiosk_authenticate(first_key) is None  # the key is rotated on each run and shown once
+
+
+# A newcomer who runs the demo at any hour finds a session whose join page opens.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(2026, 11, 30, 3, 0, tzinfo=SHANGHAI),  # a Monday, at night: no consultation hours
+        dt.datetime(2026, 11, 30, 9, 25, tzinfo=SHANGHAI),  # five minutes before 区房产局's own 09:30 slot
+        dt.datetime(2026, 12, 6, 23, 57, tzinfo=SHANGHAI),  # Sunday night: the session falls in next week
+        dt.datetime(2026, 10, 1, 15, 0, tzinfo=SHANGHAI),  # National Day, a public holiday
+    ],
+)
+def test_it_leaves_one_session_that_can_be_joined_now_whatever_the_hour(monkeypatch, at):
+    monkeypatch.setattr(timezone, "now", lambda: at)
+
+    output = seed()
+
+    appointment = joinable_now()
+    assert appointment.slot.department.code == "fangchan" and appointment.community.name == "蓝山社区"
+    assert dt.timedelta(0) < appointment.slot.starts_at - at <= dt.timedelta(minutes=10)
+    for username in ("fangchan_staff", "lanshan_worker", "officer"):
+        assert join_refusal(actor=staff(username), appointment=appointment, now=at) is None, username
+    assert f"/staff/sessions/{appointment.pk}/join/" in output
+
+
+def test_running_it_again_later_moves_the_joinable_session_instead_of_adding_one(monkeypatch):
+    first = dt.datetime(2026, 11, 30, 3, 0, tzinfo=SHANGHAI)
+    monkeypatch.setattr(timezone, "now", lambda: first)
+    seed()
+    before, appointment = counts(), joinable_now()
+    assert join_refusal(actor=staff("lanshan_worker"), appointment=appointment, now=first + dt.timedelta(hours=5))
+
+    later = first + dt.timedelta(hours=5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    seed()
+
+    assert counts() == before
+    moved = joinable_now()
+    assert moved.pk == appointment.pk and moved.slot_id == appointment.slot_id
+    assert join_refusal(actor=staff("lanshan_worker"), appointment=moved, now=later) is None

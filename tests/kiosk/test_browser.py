@@ -1,6 +1,7 @@
 """The kiosk in Debian's Chromium at 1080×1920: every flow a resident goes through, axe on every screen."""
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from appointments.kiosk_format import kiosk_when
 from appointments.models import Appointment, Petition
 from scheduler.models import Closure
 from tests import factories as f
@@ -19,6 +21,8 @@ from .conftest import SUMMARY
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "kiosk"
+# The kiosk's one way of writing a session's day and time, e.g. "12月3日 星期四 上午9:30–10:00".
+KIOSK_WHEN = re.compile(r"\d{1,2}月\d{1,2}日 星期. (上午|中午|下午)\d{1,2}:\d{2}–(中午|下午)?\d{1,2}:\d{2}")
 
 
 @pytest.fixture(autouse=True)
@@ -99,8 +103,10 @@ def test_setup_then_a_full_booking_from_start_to_receipt(page, live_server, kios
     page.get_by_label("身份证号码").fill(id_number[:-1] + ("0" if id_number[-1] != "0" else "1"))
     page.get_by_role("button", name="下一步").click()
     expect(page.get_by_role("alert")).to_contain_text("请检查您填写的内容")
-    expect(page.get_by_label("手机号码")).to_have_value("1384001")  # what was typed stays
-    expect(page.get_by_label("您的姓名")).to_have_value("王秀兰")
+    expect(page.get_by_label("您的姓名")).to_have_value("王秀兰")  # the name stays as typed
+    # The mobile and ID number are never written back into the page: wrong ones are typed again.
+    expect(page.get_by_label("手机号码")).to_have_value("")
+    expect(page.get_by_label("身份证号码")).to_have_value("")
     screen(page, "04-identity-error")
     page.get_by_label("手机号码").fill("13840012345")
     page.get_by_label("身份证号码").fill(id_number)
@@ -130,6 +136,9 @@ def test_setup_then_a_full_booking_from_start_to_receipt(page, live_server, kios
     heading(page, "请核对以下信息")
     expect(page.locator("main")).to_contain_text(id_number[:3] + "*" * 11 + id_number[-4:])
     expect(page.locator("main")).not_to_contain_text(id_number)
+    expect(page.locator(".summary .phone")).to_have_text("138 4001 2345")  # in full, to check it
+    # One date format on every screen: "12月3日 星期四 上午9:30–10:00".
+    expect(page.locator(".summary")).to_contain_text(KIOSK_WHEN)
     screen(page, "10-confirm")
     page.get_by_role("button", name="确认预约").click()
 
@@ -218,22 +227,126 @@ def test_progress_lookup_then_cancel(kiosk_page, booked_later):
     assert booked_later.status == Appointment.Status.CANCELLED
 
 
-def test_progress_then_reschedule(kiosk_page, booked_later, open_slots):
+def test_progress_then_reschedule_shows_the_booking_being_changed_and_prints_a_new_receipt(
+    kiosk_page, booked_later, open_slots
+):
     page = kiosk_page
+    old_time = kiosk_when(booked_later.slot.starts_at, booked_later.slot.ends_at)
+    new_time = kiosk_when(open_slots[0].starts_at, open_slots[0].ends_at)
     find_progress(page, booked_later)
     page.get_by_role("link", name="改约其他时间").click()
     heading(page, "您哪天方便？")
+    expect(page.locator(".step")).to_have_text("改约：第 1 步，共 3 步")
+    expect(page.locator(".current")).to_contain_text("您要改的预约")
+    expect(page.locator(".current")).to_contain_text(f"区房产局 · {old_time}")
     screen(page, "17-reschedule-days")
     page.locator("a.day.open").first.click()
     heading(page, "您几点方便？")
+    expect(page.locator(".step")).to_have_text("改约：第 2 步，共 3 步")
+    expect(page.locator(".current")).to_contain_text(old_time)
+    screen(page, "17-reschedule-times")
     page.locator("button.time").first.click()
     heading(page, "要改到这个时间吗？")
+    expect(page.locator(".step")).to_have_text("改约：第 3 步，共 3 步")
+    expect(page.locator("main s")).to_have_text(old_time)
     screen(page, "18-reschedule-confirm")
     page.get_by_role("button", name="确认改约").click()
     heading(page, "改约成功")
-    screen(page, "19-rescheduled")
+    expect(page.locator(".receipt")).to_contain_text(new_time)
+    expect(page.locator(".receipt")).not_to_contain_text(old_time)
+    expect(page.locator(".receipt")).to_contain_text(booked_later.petition.query_code)
+    expect(page.locator(".qr svg")).to_be_visible()
+    expect(page.get_by_role("button", name="打印新回执")).to_be_visible()
+    screen(page, "19-rescheduled-receipt")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="打印新回执")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "19-rescheduled-receipt-print.png"))
+    page.emulate_media(media="screen")
     moved = Appointment.objects.get(status=Appointment.Status.BOOKED)
     assert moved.rescheduled_from_id == booked_later.pk and moved.slot_id == open_slots[0].pk
+    # Back to the matter: the receipt can be printed again at any time, with the time as it now stands.
+    page.get_by_role("link", name="返回").click()
+    heading(page, "您的事项")
+    page.get_by_role("link", name="重新打印回执").click()
+    expect(page.locator(".receipt")).to_contain_text(new_time)
+
+
+def test_change_buttons_are_big_enough_to_hit(kiosk_page, open_slots):
+    page = kiosk_page
+    answer_up_to_confirm(page, id_number=f.valid_id_number(), phone="13840012345")
+    buttons = page.get_by_role("link", name=re.compile("^修改"))
+    expect(buttons).to_have_count(6)
+    for index in range(6):
+        box = buttons.nth(index).bounding_box()
+        assert box is not None and box["height"] >= 48 and box["width"] >= 48, (index, box)
+    # What a finger lands on goes where it says.
+    buttons.filter(has_text="手机").click()
+    heading(page, "请填写您的身份信息")
+
+
+def test_the_suggested_department_comes_first(kiosk_page, other_department, open_slots):
+    page = kiosk_page
+    f.department("anjian", "区安监局")  # sorts before 区房产局 by name, as 区人社局 does
+    page.get_by_role("link", name="预约视频接访").click()
+    page.get_by_label("您的姓名").fill("王秀兰")
+    page.get_by_label("手机号码").fill("13840012345")
+    page.get_by_label("身份证号码").fill(f.valid_id_number())
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_role("button", name="住房保障").click()
+    page.get_by_label("请简单说说您的事情").fill(SUMMARY)
+    page.get_by_role("button", name="下一步").click()
+    heading(page, "请哪个部门来接访？")
+    cards = page.locator("form.grid button.card")
+    expect(cards).to_have_count(3)
+    expect(cards.first).to_contain_text("区房产局")
+    expect(cards.first).to_contain_text("推荐")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert first is not None and second is not None and first["y"] < second["y"]  # on a row of its own, on top
+    screen(page, "07-department-suggested-first")
+
+
+def test_back_never_puts_the_mobile_or_id_number_back_into_the_form(kiosk_page, open_slots):
+    page = kiosk_page
+    id_number = f.valid_id_number()
+    page.get_by_role("link", name="预约视频接访").click()
+    page.get_by_label("您的姓名").fill("王秀兰")
+    page.get_by_label("手机号码").fill("13840012345")
+    page.get_by_label("身份证号码").fill(id_number)
+    page.get_by_role("button", name="下一步").click()
+    heading(page, "您要反映哪方面的事情？")
+
+    page.go_back()  # the browser's own Back
+    heading(page, "请填写您的身份信息")
+    for back in ("browser", "page"):
+        expect(page.get_by_label("您的姓名")).to_have_value("王秀兰")
+        expect(page.get_by_label("手机号码")).to_have_value("")
+        expect(page.get_by_label("身份证号码")).to_have_value("")
+        expect(page.locator("main")).to_contain_text("138****2345")
+        expect(page.locator("main")).to_contain_text(id_number[:3] + "*" * 11 + id_number[-4:])
+        assert "13840012345" not in page.content() and id_number not in page.content()
+        if back == "browser":
+            screen(page, "03-identity-after-back")
+            page.get_by_role("button", name="下一步").click()  # nothing retyped: the kept answers go on
+            heading(page, "您要反映哪方面的事情？")
+            page.get_by_role("link", name="返回").click()  # the page's own Back
+            heading(page, "请填写您的身份信息")
+
+
+def test_every_page_has_an_icon_and_nothing_is_missing(kiosk_page, live_server, booked_later):
+    page = kiosk_page
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
+    response = page.request.get(f"{live_server.url}/favicon.ico")
+    assert response.status == 200 and response.headers["content-type"] == "image/x-icon"
+    assert response.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    icon = page.locator("link[rel=icon][type='image/svg+xml']").get_attribute("href")
+    svg = page.request.get(f"{live_server.url}{icon}")
+    assert svg.status == 200 and b"<svg" in svg.body()
+    find_progress(page, booked_later)
+    page.get_by_role("link", name="重新打印回执").click()
+    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert not missing, missing
 
 
 def test_check_in_on_arrival(kiosk_page, booked_soon):

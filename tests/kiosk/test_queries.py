@@ -72,6 +72,7 @@ def test_every_kiosk_page_runs_a_constant_number_of_queries(
         "progress": "/kiosk/progress/",
         "progress status": "/kiosk/progress/status/",
         "cancel": "/kiosk/progress/cancel/",
+        "progress receipt": "/kiosk/progress/receipt/",
         "reschedule day": "/kiosk/progress/reschedule/",
         "reschedule time": f"/kiosk/progress/reschedule/time/?day={day}",
         "reschedule confirm": "/kiosk/progress/reschedule/confirm/",

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.utils import timezone, translation
 from stdnum.cn import ric
 
+from appointments import identity
 from appointments.booking import appointment_book
+from appointments.kiosk_format import kiosk_when
 from appointments.models import Appointment, Petition
 from departments.services import kiosk_revoke
 from scheduler.models import Closure
@@ -125,16 +127,44 @@ def test_pages_are_never_cached(kiosk_client):
         ("id_number", "", "Please enter your 18-character ID number."),
     ],
 )
-def test_identity_explains_bad_input_and_keeps_what_was_typed(kiosk_client, resident, field, typed, message):
+def test_identity_explains_bad_input_and_shows_what_passed_only_masked(kiosk_client, resident, field, typed, message):
     kiosk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     answers = {**resident, field: typed}
     response = kiosk_client.post("/kiosk/book/", answers)
     assert response.status_code == 200
     page = html(response)
     assert message in page and 'aria-invalid="true"' in page
-    for key, value in answers.items():
-        if value:
-            assert f'value="{value}"' in page, key
+    if field != "name":
+        assert 'value="王秀兰"' in page  # the name stays as typed
+    # The mobile and ID number are never written back, right or wrong; what passed is kept and shown masked.
+    assert resident["phone"] not in page and resident["id_number"][:17] not in page
+    if typed and field != "name":
+        assert f'value="{typed}"' not in page
+    masks = {
+        "phone": identity.phone_mask(resident["phone"]),
+        "id_number": identity.id_number_mask(resident["id_number"]),
+    }
+    for key, masked in masks.items():
+        assert (masked in page) == (key != field), key
+    # Only the wrong answer is typed again; the kept ones may be left empty.
+    again = {"name": resident["name"], "phone": "", "id_number": "", field: resident[field]}
+    assert kiosk_client.post("/kiosk/book/", again)["Location"] == "/kiosk/book/category/"
+    back = html(kiosk_client.get("/kiosk/book/"))
+    assert masks["phone"] in back and masks["id_number"] in back and resident["phone"] not in back
+
+
+def test_back_to_identity_shows_the_mobile_and_id_number_only_as_masked_hints(kiosk_client, resident):
+    kiosk_client.post("/kiosk/book/", resident)
+    page = html(kiosk_client.get("/kiosk/book/"))
+    assert 'value="王秀兰"' in page
+    assert resident["phone"] not in page and resident["id_number"] not in page
+    assert identity.id_number_mask(resident["id_number"]) in page and identity.phone_mask(resident["phone"]) in page
+    assert 'name="phone" inputmode="numeric" autocomplete="off"' in page  # no value= at all
+    # Typing a new mobile replaces the kept one; the kept ID number stays.
+    new_phone = f.valid_phone()
+    kiosk_client.post("/kiosk/book/", {"name": "王秀兰", "phone": new_phone, "id_number": ""})
+    page = html(kiosk_client.get("/kiosk/book/"))
+    assert identity.phone_mask(new_phone) in page and identity.id_number_mask(resident["id_number"]) in page
 
 
 def test_identity_errors_are_in_chinese_by_default(kiosk_client, resident):
@@ -156,11 +186,31 @@ def test_category_suggests_a_department_that_can_be_changed(kiosk_client, reside
     kiosk_client.post("/kiosk/book/summary/", {"summary": SUMMARY})
     page = html(kiosk_client.get("/kiosk/book/department/"))
     assert page.count('aria-current="true"') == 1
-    assert f'value="{suggesting.code}" class="card chosen" aria-current="true"' in page
+    assert f'value="{suggesting.code}" class="card chosen suggested" aria-current="true"' in page
     assert "区人社局" in page
     response = kiosk_client.post("/kiosk/book/department/", {"department": other_department.code})
     assert response["Location"] == "/kiosk/book/day/"
     assert "区人社局" in html(kiosk_client.get("/kiosk/book/day/"))
+    # Back on the list: the resident's own choice is marked, and the suggestion keeps its tag and first place.
+    page = html(kiosk_client.get("/kiosk/book/department/"))
+    assert f'value="{other_department.code}" class="card chosen" aria-current="true"' in page
+    assert f'value="{suggesting.code}" class="card suggested"' in page
+
+
+def test_the_suggested_department_comes_first(kiosk_client, resident, published, other_department):
+    """However the departments sort by name, the one suggested for the matter is the first card."""
+    from appointments.models import PetitionCategory
+
+    PetitionCategory.objects.filter(code="housing").update(suggested_department=other_department)
+    PetitionCategory.objects.filter(code="labour-social-security").update(suggested_department=published)
+    kiosk_client.post("/kiosk/book/", resident)
+    for category, suggested in [("housing", other_department), ("labour-social-security", published)]:
+        kiosk_client.post("/kiosk/book/category/", {"category": category})
+        kiosk_client.post("/kiosk/book/summary/", {"summary": SUMMARY})
+        page = html(kiosk_client.get("/kiosk/book/department/"))
+        first = page.index('name="department"')
+        assert page.index(f'value="{suggested.code}"', first) - first < 40, category
+        assert page.count('name="department"') == 2
 
 
 def test_a_made_up_category_or_department_is_refused(kiosk_client, resident, suggesting):
@@ -223,7 +273,10 @@ def test_a_full_booking_ends_with_a_receipt_and_shows_the_id_only_masked(
     confirm_page = walk_to_confirm(kiosk_client, resident, suggesting, open_slots[0])
     confirm = html(confirm_page)
     masked = resident["id_number"][:3] + "*" * 11 + resident["id_number"][-4:]
-    assert masked in confirm and resident["id_number"] not in confirm and resident["phone"] not in confirm
+    assert masked in confirm and resident["id_number"] not in confirm
+    # The mobile the resident has just typed is shown in full here, and only here, so they can check it.
+    phone = resident["phone"]
+    assert f'<span class="phone">{phone[:3]} {phone[3:7]} {phone[7:]}</span>' in confirm
     response = kiosk_client.post("/kiosk/book/confirm/", {"token": confirm_token(confirm_page)})
     assert response.status_code == 302 and response["Location"] == "/kiosk/book/receipt/"
     receipt = html(kiosk_client.get("/kiosk/book/receipt/"))
@@ -338,9 +391,39 @@ def test_reschedule_from_progress(kiosk_client, booked_later, open_slots):
     assert kiosk_client.post("/kiosk/progress/reschedule/time/", {"slot": target.pk}).status_code == 302
     assert "要改到这个时间吗" in html(kiosk_client.get("/kiosk/progress/reschedule/confirm/"))
     response = kiosk_client.post("/kiosk/progress/reschedule/confirm/")
-    assert response.status_code == 200 and "改约成功" in html(response)
+    assert response.status_code == 302 and response["Location"] == "/kiosk/progress/receipt/"
     moved = Appointment.objects.get(status=Appointment.Status.BOOKED)
     assert moved.slot == target and moved.rescheduled_from == booked_later
+    # The new receipt, ready to print: the new time, the same query code.
+    receipt = html(kiosk_client.get("/kiosk/progress/receipt/"))
+    assert "改约成功" in receipt and "打印新回执" in receipt and "<svg" in receipt
+    assert booked_later.petition.query_code in receipt and kiosk_when(target.starts_at, target.ends_at) in receipt
+    assert kiosk_when(booked_later.slot.starts_at, booked_later.slot.ends_at) not in receipt
+
+
+def test_reschedule_screens_have_their_own_steps_and_show_the_booking_being_changed(
+    kiosk_client, booked_later, open_slots
+):
+    kiosk_client.post("/kiosk/progress/", {"query_code": booked_later.petition.query_code, "phone_last4": "2345"})
+    current = kiosk_when(booked_later.slot.starts_at, booked_later.slot.ends_at)
+    target = open_slots[0]
+    days = html(kiosk_client.get("/kiosk/progress/reschedule/"))
+    times = html(kiosk_client.get(f"/kiosk/progress/reschedule/time/?day={day_of(target)}"))
+    kiosk_client.post("/kiosk/progress/reschedule/time/", {"slot": target.pk})
+    confirm = html(kiosk_client.get("/kiosk/progress/reschedule/confirm/"))
+    for number, page in enumerate([days, times, confirm], start=1):
+        assert f"改约：第 {number} 步，共 3 步" in page and "共 6 步" not in page
+        assert current in page
+
+
+def test_a_receipt_can_be_printed_again_from_progress(kiosk_client, booked_later):
+    kiosk_client.post("/kiosk/progress/", {"query_code": booked_later.petition.query_code, "phone_last4": "2345"})
+    assert "/kiosk/progress/receipt/" in html(kiosk_client.get("/kiosk/progress/status/"))
+    receipt = html(kiosk_client.get("/kiosk/progress/receipt/"))
+    assert "您的回执" in receipt and booked_later.petition.query_code in receipt and "打印回执" in receipt
+    kiosk_client.post("/kiosk/progress/cancel/")
+    assert "/kiosk/progress/receipt/" not in html(kiosk_client.get("/kiosk/progress/status/"))
+    assert kiosk_client.get("/kiosk/progress/receipt/")["Location"] == "/kiosk/progress/status/"
 
 
 def test_reschedule_to_a_time_taken_meanwhile_offers_the_nearest_free_times(

@@ -8,13 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import identity
 from appointments.booking import appointment_book
-from appointments.models import Petition, PetitionCategory
+from appointments.models import Appointment, Petition, PetitionCategory
 from appointments.petitions import petition_create
+from appointments.video.tasks import attendance_sweep_schedule
 from departments.models import Community, Department, District, Kiosk, StaffMember, Street
 from departments.services import Actor, kiosk_key_create, kiosk_key_rotate
 from scheduler.errors import DomainError
-from scheduler.models import ConsultationRule
+from scheduler.models import ConsultationRule, ScheduleWeek, Seat, Slot
 from scheduler.publishing import week_publish
 from scheduler.selectors import slot_list_open
 
@@ -114,6 +116,13 @@ DEMO_MATTERS = [
     ("environment", "楼下饭店油烟和噪音很大，晚上十一点还在营业。"),
 ]
 
+# The session kept joinable whatever the hour: 区房产局 with a resident at 蓝山社区, starting in a few minutes.
+JOIN_NOW_RESIDENT = ("陈玉梅", "13604056789", "21010019610417004X")
+JOIN_NOW_MATTER = ("housing", "楼上漏水三个月了，物业和开发商互相推诿，想请房产局帮忙协调维修。")
+JOIN_NOW_DEPARTMENT = "fangchan"
+JOIN_NOW_STARTS_IN = dt.timedelta(minutes=5)
+JOIN_NOW_LENGTH = dt.timedelta(minutes=30)
+
 
 class Command(BaseCommand):
     help = "Load the demo district (idempotent) and print the demo logins and a fresh kiosk key."
@@ -130,12 +139,18 @@ class Command(BaseCommand):
             self._rules(departments)
         self._publish(departments)
         self._bookings(communities)
+        joinable = self._session_joinable_now(departments[JOIN_NOW_DEPARTMENT], communities[0])
         if not options["quiet_logins"]:
             self.stdout.write(self.style.SUCCESS("Demo district loaded: 大东区."))
             self.stdout.write(f"Staff logins (password: {DEMO_PASSWORD}):")
             for username, role in logins:
                 self.stdout.write(f"  {username:<22} {role}")
             self.stdout.write(f"Kiosk key for 蓝山社区 (shown once; a new one each run):\n  {kiosk_key}")
+            starts = timezone.localtime(joinable.slot.starts_at)
+            self.stdout.write(
+                f"A video session you can join now (区房产局 with 蓝山社区, starts {starts:%H:%M}): sign in as "
+                f"fangchan_staff or lanshan_worker and open /staff/sessions/{joinable.pk}/join/"
+            )
 
     def _departments(self) -> dict[str, Department]:
         result = {}
@@ -258,3 +273,56 @@ class Command(BaseCommand):
                 appointment_book(actor=actor, petition_reference=petition.reference, slot_id=slot.pk)
             except DomainError:
                 continue
+
+    def _session_joinable_now(self, department: Department, community: Community) -> Appointment:
+        """Keep one booked session whose video room opens now, whatever the hour, so the join page can be seen.
+
+        Published hours never cover every hour, so this session has a slot of its own, outside the rules. Each run
+        moves it to start a few minutes from now; only once it has been held (or missed) is a new one filed.
+        """
+        starts = (timezone.now() + JOIN_NOW_STARTS_IN).replace(second=0, microsecond=0)
+        name, phone, id_number = JOIN_NOW_RESIDENT
+        category, summary = JOIN_NOW_MATTER
+        kiosk = Actor(kiosk=Kiosk.objects.get(community=community, revoked_at__isnull=True))
+        appointment = (
+            Appointment.objects.filter(
+                petition__resident__id_number_hash=identity.lookup_hash(id_number),
+                petition__summary=summary,
+                status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+            )
+            .select_related("slot")
+            .first()
+        )
+        if appointment is not None:
+            self._demo_slot_put(department, starts=starts, slot=appointment.slot)
+            attendance_sweep_schedule(appointment)  # the sweeps queued for the old time find nothing to do
+            return appointment
+        petition = petition_create(
+            actor=kiosk,
+            name=name,
+            phone=phone,
+            id_number=id_number,
+            category=category,
+            summary=summary,
+            department=department.code,
+        )
+        slot = self._demo_slot_put(department, starts=starts)
+        return appointment_book(actor=kiosk, petition_reference=petition.reference, slot_id=slot.pk).appointment
+
+    def _demo_slot_put(self, department: Department, *, starts: dt.datetime, slot: Slot | None = None) -> Slot:
+        """Put the demo's own slot at `starts`, creating it if needed, at a start time no other slot has."""
+        others = Slot.objects.filter(department=department)
+        if slot is not None:
+            others = others.exclude(pk=slot.pk)
+        while others.filter(starts_at=starts).exists():
+            starts += dt.timedelta(minutes=1)
+        year, week, _ = timezone.localtime(starts).isocalendar()
+        schedule = ScheduleWeek.objects.get(department=department, iso_year=year, iso_week=week)
+        values = {"week": schedule, "starts_at": starts, "ends_at": starts + JOIN_NOW_LENGTH}
+        if slot is not None:
+            Slot.objects.filter(pk=slot.pk).update(**values)
+            slot.refresh_from_db()
+            return slot
+        slot = Slot.objects.create(department=department, capacity=1, min_notice_minutes=0, **values)
+        Seat.objects.create(slot=slot, number=1)
+        return slot
