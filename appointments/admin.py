@@ -16,7 +16,7 @@ class ResidentAdmin(admin.ModelAdmin):
     # Names are corrected on the staff page (audited, after checking the ID card); mobiles come with each filing.
     list_display = ["name", "id_number_masked", "phone_masked", "created_at"]
     fields = ["name", "phone_masked", "id_number_masked", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["name", "phone_masked", "id_number_masked", "created_at"]
     search_fields = ["name"]
 
     def has_add_permission(self, request):
@@ -34,8 +34,19 @@ class PetitionAdmin(admin.ModelAdmin):
     list_display = ["reference", "category", "department", "community", "status", "received_at"]
     list_filter = ["status", "department", "category"]
     search_fields = ["reference"]
-    fields = ["reference", "query_code", "resident", "contact_name", "contact_phone_masked", "category", "summary"]
-    fields += ["department", "community", "status", "received_at"]
+    fields = [
+        "reference",
+        "query_code",
+        "resident",
+        "contact_name",
+        "contact_phone_masked",
+        "category",
+        "summary",
+        "department",
+        "community",
+        "status",
+        "received_at",
+    ]
     readonly_fields = ["reference", "query_code", "resident", "contact_name", "contact_phone_masked", "status"]
     readonly_fields += ["received_at"]
 

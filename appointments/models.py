@@ -130,6 +130,11 @@ class Appointment(models.Model):
         COMPLETED = "completed", _("Completed")
         NO_SHOW = "no_show", _("Did not attend")
 
+    class CancelReason(models.TextChoices):
+        CANCELLED_BY_RESIDENT = "cancelled_by_resident", _("Cancelled at the resident's request")
+        RESCHEDULED = "rescheduled", _("Moved to another time")
+        SLOT_WITHDRAWN = "slot_withdrawn", _("The department withdrew this consultation time")
+
     ACTIVE_STATUSES = ("booked", "checked_in")
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="appointments")
@@ -147,6 +152,7 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_reason_code = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -169,6 +175,14 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False), name="appointment_cancel_has_time"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="cancelled")
+                    & Q(cancel_reason_code__in=["cancelled_by_resident", "rescheduled", "slot_withdrawn"])
+                )
+                | (~Q(status="cancelled") & Q(cancel_reason_code="")),
+                name="appointment_cancel_reason_code_valid",
             ),
         ]
         indexes = [models.Index(fields=["slot", "status"], name="appointment_by_slot")]

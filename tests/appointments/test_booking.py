@@ -337,7 +337,7 @@ def test_rescheduling_moves_the_appointment_to_the_new_time(kiosk, matter, monda
     assert new.pk != old.pk
     assert (new.slot_id, new.status, new.rescheduled_from_id) == (tuesday.pk, "booked", old.pk)
     old.refresh_from_db()
-    assert (old.status, old.cancel_reason) == ("cancelled", "rescheduled")
+    assert (old.status, old.cancel_reason_code, old.cancel_reason) == ("cancelled", "rescheduled", "")
     matter.refresh_from_db()
     assert matter.status == Petition.Status.SCHEDULED
     assert [s.remaining for s in slot_list_open(department=matter.department, now=NOW) if s.pk == monday_nine.pk] == [2]

@@ -143,7 +143,9 @@ def test_the_database_itself_refuses_a_second_holder_of_a_seat(race_setup):
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.create(petition=second, seat=seat, slot=slot)
     # A cancelled appointment frees the seat for someone else.
-    Appointment.objects.filter(petition=first).update(status="cancelled", cancelled_at=slot.starts_at)
+    Appointment.objects.filter(petition=first).update(
+        status="cancelled", cancelled_at=slot.starts_at, cancel_reason_code="cancelled_by_resident"
+    )
     Appointment.objects.create(petition=second, seat=seat, slot=slot)
     assert Appointment.objects.filter(seat=seat, status="booked").count() == 1
 
