@@ -58,6 +58,8 @@ def screen(page, name: str) -> None:
 
 def heading(page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+    # Sizes and positions are measured after this: wait until the page (and its stylesheet) has loaded.
+    page.wait_for_load_state("load")
 
 
 def answer_up_to_confirm(page, *, id_number: str, phone: str) -> None:
@@ -300,6 +302,9 @@ def test_the_suggested_department_comes_first(kiosk_page, other_department, open
     expect(cards).to_have_count(3)
     expect(cards.first).to_contain_text("区房产局")
     expect(cards.first).to_contain_text("推荐")
+    # Measure only once the stylesheet applies: before it, the buttons sit side by side on one line.
+    page.wait_for_load_state("load")
+    expect(cards.first).to_have_css("grid-column-start", "1")
     first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
     assert first is not None and second is not None and first["y"] < second["y"]  # on a row of its own, on top
     screen(page, "07-department-suggested-first")
