@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Appointment, AuditEvent, Petition, PetitionCategory, Resident, VideoParticipant, VideoSession
+from .models import Appointment, Petition, PetitionCategory, Resident, VideoParticipant, VideoSession
 
 
 @admin.register(PetitionCategory)
@@ -62,22 +62,6 @@ class AppointmentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Appointment._meta.fields]
 
     def has_add_permission(self, request):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "target_type", "target_id"]
-    list_filter = ["action", "target_type"]
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

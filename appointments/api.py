@@ -9,10 +9,10 @@ from ninja import Body, Header, Path, Query, Router, Status
 from pydantic import WithJsonSchema
 
 from departments.auth import any_caller, staff_only
+from scheduler import hours
 from scheduler.publishing import iso_week_parse
 from scheduler.schemas import WEEK_PATTERN, PublishOut, errors
 
-from . import hours
 from .booking import (
     IDEMPOTENCY_KEY_MAX,
     appointment_book,
@@ -21,7 +21,7 @@ from .booking import (
     appointment_reschedule,
     slot_withdraw,
 )
-from .kiosk_selectors import category_list_active
+from .kiosk.selectors import category_list_active
 from .models import Appointment, PetitionCategory
 from .petitions import petition_create
 from .schemas import (

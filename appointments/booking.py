@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.audit import AuditEvent, audit_record
 from departments.services import Actor
 from scheduler.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SlotFull
 from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
@@ -16,8 +17,7 @@ from scheduler.selectors import slot_booking_error
 from scheduler.text import text_clean
 
 from . import identity, signals
-from .audit import audit_record
-from .models import Appointment, AuditEvent, IdempotencyRecord, Petition, Resident
+from .models import Appointment, IdempotencyRecord, Petition, Resident
 from .petitions import (
     BOOKABLE_STATUSES,
     _lookup_guard,

@@ -1,6 +1,5 @@
 """Residents, their petitions, and the appointments that put a petition in front of a department."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -211,33 +210,6 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.key}"
-
-
-class AuditEvent(models.Model):
-    """Who did what to which record, and when. Rows are only ever added."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.CharField(max_length=60)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=60)
-    target_type = models.CharField(max_length=40)
-    target_id = models.CharField(max_length=40)
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_type}:{self.target_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Audit events are append-only.")
-        super().save(*args, **kwargs)
 
 
 class VideoSession(models.Model):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.audit import audit_record
 from departments.models import Community, StaffMember
 from departments.services import Actor
 from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound, ResidentNameMismatch, TooManyAttempts
@@ -16,7 +17,6 @@ from scheduler.selectors import department_get
 from scheduler.text import text_clean
 
 from . import identity
-from .audit import audit_record
 from .models import Petition, PetitionCategory, Resident
 
 S = Petition.Status

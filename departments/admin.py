@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 # The admin is an edge of the app like a view: it may use the scheduler's input cleaning without the models doing so.
 from scheduler.text import TextCleaningModelForm
 
+from .audit import AuditEvent
 from .models import ApiToken, Community, Department, District, Kiosk, StaffMember, Street
 from .services import kiosk_key_rotate, kiosk_revoke
 
@@ -78,4 +79,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "last_used_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

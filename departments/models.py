@@ -150,3 +150,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The audit trail's model lives beside audit_record; imported here so that Django registers it with this app.
+from .audit import AuditEvent  # noqa: E402, F401

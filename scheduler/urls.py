@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
-    path("staff/", include("appointments.staff_urls")),
+    path("staff/", include("appointments.staff.urls")),
     path("webhooks/", include("appointments.video.urls")),
-    path("kiosk/", include("appointments.kiosk_urls")),
+    path("kiosk/", include("appointments.kiosk.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..kiosk_format import kiosk_day, kiosk_time, kiosk_when
+from ..kiosk.format import kiosk_day, kiosk_time, kiosk_when
 
 register = template.Library()
 

@@ -12,11 +12,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
+from departments.audit import audit_record
 from departments.models import StaffMember
 from departments.services import Actor
 from scheduler.errors import Forbidden, NotFound
 
-from ..audit import audit_record
 from ..booking import _previous_petition_status, appointment_queryset
 from ..models import Appointment, Petition, VideoParticipant, VideoParticipantEvent, VideoSession
 from ..petitions import petition_transition

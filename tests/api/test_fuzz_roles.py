@@ -15,7 +15,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from appointments.booking import appointment_book
-from appointments.models import Appointment, AuditEvent, Petition, Resident
+from appointments.models import Appointment, Petition, Resident
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from scheduler.models import Closure, ConsultationRule, ScheduleWeek, Seat, Slot
 from scheduler.wsgi import application

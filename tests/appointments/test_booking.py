@@ -13,8 +13,9 @@ from appointments.booking import (
     appointment_reschedule,
     slot_withdraw,
 )
-from appointments.models import Appointment, AuditEvent, IdempotencyRecord, Petition
+from appointments.models import Appointment, IdempotencyRecord, Petition
 from appointments.petitions import petition_transition
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from departments.services import Actor
 from scheduler.errors import (

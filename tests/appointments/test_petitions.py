@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from appointments.models import AuditEvent, Petition, PetitionCategory, Resident
+from appointments.models import Petition, PetitionCategory, Resident
 from appointments.petitions import petition_create, petition_find_by_query_code, petition_transition
+from departments.audit import AuditEvent
 from scheduler.errors import Conflict, InvalidInput
 from tests import factories as f
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from appointments.models import AuditEvent, Petition, Resident
+from appointments.models import Petition, Resident
 from appointments.petitions import (
     identity_check,
     name_key,
@@ -12,6 +12,7 @@ from appointments.petitions import (
     petition_find_by_query_code,
     resident_name_correct,
 )
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from departments.services import Actor
 from scheduler.errors import Forbidden, ResidentNameMismatch

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from appointments.kiosk_format import kiosk_when
+from appointments.kiosk.format import kiosk_when
 from appointments.models import Appointment, Petition
 from scheduler.models import Closure
 from tests import factories as f

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from appointments.kiosk_format import kiosk_day, kiosk_time, kiosk_when
+from appointments.kiosk.format import kiosk_day, kiosk_time, kiosk_when
 
 from .conftest import SUMMARY
 

@@ -10,8 +10,8 @@ import re
 import pytest
 from django.urls import resolve
 
-from appointments import kiosk_urls
 from appointments.booking import appointment_book
+from appointments.kiosk import urls as kiosk_urls
 from appointments.models import Appointment
 from tests import factories as f
 

@@ -9,7 +9,7 @@ from stdnum.cn import ric
 
 from appointments import identity
 from appointments.booking import appointment_book
-from appointments.kiosk_format import kiosk_when
+from appointments.kiosk.format import kiosk_when
 from appointments.models import Appointment, Petition
 from departments.services import kiosk_revoke
 from scheduler.models import Closure

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from appointments.staff_views import RuleForm
+from appointments.staff.views import RuleForm
 from scheduler.models import (
     BOOKING_WINDOW_DAYS,
     BUFFER_MINUTES,

@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from appointments.models import Appointment, AuditEvent, Resident, VideoSession
+from appointments.models import Appointment, Resident, VideoSession
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from scheduler.models import Closure, ConsultationRule, ScheduleWeek, Seat, Slot
 from tests import factories as f

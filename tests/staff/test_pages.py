@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from appointments.models import Appointment, AuditEvent, VideoSession
+from appointments.models import Appointment, VideoSession
 from appointments.video.services import video_attendance_sweep
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from tests import factories as f
 from tests.video.support import slot_move

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from appointments.booking import appointment_book, appointment_check_in
-from appointments.models import Appointment, AuditEvent, VideoParticipant, VideoSession
+from appointments.models import Appointment, VideoParticipant, VideoSession
 from appointments.video.services import video_attendance_sweep, video_token_issue
 from appointments.video.tasks import video_attendance_sweep_task
+from departments.audit import AuditEvent
 from tests import factories as f
 from tests.video.support import slot_move
 

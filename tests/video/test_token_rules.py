@@ -5,9 +5,9 @@ import datetime as dt
 import jwt
 import pytest
 
-from appointments.models import AuditEvent
 from appointments.video.local import _local_secret
 from appointments.video.services import VideoAccessDenied, video_token_issue
+from departments.audit import AuditEvent
 from departments.models import StaffMember
 from departments.services import Actor
 from tests import factories as f

@@ -20,17 +20,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from departments.models import Community, Department, StaffMember
 from departments.services import Actor, kiosk_authenticate, staff_for_user
+from scheduler import hours
 from scheduler.errors import DomainError, InvalidInput, NotFound
 from scheduler.models import Closure, ConsultationRule
 from scheduler.publishing import iso_week_parse
 from scheduler.text import ascii_formfield, form_text_clean
 
-from . import hours
-from .booking import appointment_check_in
-from .video import selectors
-from .video.base import VideoProviderError, video_provider
-from .video.services import Side, actor_side, join_window, video_flag_clear, video_join_check, video_session_end
-from .video.services import video_token_issue as token_issue
+from ..booking import appointment_check_in
+from ..video import selectors
+from ..video.base import VideoProviderError, video_provider
+from ..video.services import Side, actor_side, join_window, video_flag_clear, video_join_check, video_session_end
+from ..video.services import video_token_issue as token_issue
 
 Role = StaffMember.Role
 HOME_BY_ROLE: dict[str, str] = {

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from . import staff_residents
-from . import staff_views as views
+from . import residents, views
 
 app_name = "staff"
 
@@ -15,7 +14,7 @@ urlpatterns = [
     path("community/check-in/<int:appointment_id>", views.check_in, name="check-in"),
     path("office/", views.office, name="office"),
     path("office/flags/<int:session_id>/clear", views.flag_clear, name="flag-clear"),
-    path("residents/name/", staff_residents.resident_name, name="resident-name"),
+    path("residents/name/", residents.resident_name, name="resident-name"),
     path("hours/", views.hours_index, name="hours"),
     path("hours/<slug:code>/", views.hours_department, name="hours-department"),
 ]

@@ -25,8 +25,8 @@ from scheduler.errors import DomainError, NotFound, OutsideBookingWindow, SlotFu
 from scheduler.models import Slot
 from scheduler.selectors import day_list_availability, department_get, slot_list_nearest_free
 
-from . import identity
-from .booking import (
+from .. import identity
+from ..booking import (
     appointment_cancel,
     appointment_check_in,
     appointment_find_for_check_in,
@@ -34,8 +34,10 @@ from .booking import (
     appointment_reschedule,
     petition_file_and_book,
 )
-from .kiosk_format import kiosk_when
-from .kiosk_forms import (
+from ..models import Appointment
+from ..petitions import petition_find_by_query_code
+from .format import kiosk_when
+from .forms import (
     CategoryForm,
     CheckInForm,
     DepartmentForm,
@@ -45,9 +47,7 @@ from .kiosk_forms import (
     SlotChoiceForm,
     SummaryForm,
 )
-from .kiosk_selectors import category_list_active, department_list_bookable, petition_progress_get
-from .models import Appointment
-from .petitions import petition_find_by_query_code
+from .selectors import category_list_active, department_list_bookable, petition_progress_get
 
 BOOKING = "kiosk_booking"
 RECEIPT = "kiosk_receipt"

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduler.errors import DomainError, InvalidInput
 
-from . import identity
-from .petitions import NAME_MAX, SUMMARY_MAX, SUMMARY_MIN, identity_check, name_clean
+from .. import identity
+from ..petitions import NAME_MAX, SUMMARY_MAX, SUMMARY_MIN, identity_check, name_clean
 
 
 def _domain_check(check, value: str) -> str:

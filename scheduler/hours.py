@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.audit import audit_record
 from departments.models import Department
 from departments.services import Actor
 from scheduler.errors import Forbidden
@@ -20,8 +21,6 @@ from scheduler.publishing import (
     week_publish,
 )
 from scheduler.selectors import department_get
-
-from .audit import audit_record
 
 PREVIEW_WEEKS = 4
 

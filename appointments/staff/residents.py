@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods
 
 from scheduler.errors import DomainError
 
-from .models import Resident
-from .petitions import NAME_MAX, NameCorrectionReason, resident_find_by_id_number, resident_name_correct
-from .staff_views import Role, StaffRequest, staff_page
+from ..models import Resident
+from ..petitions import NAME_MAX, NameCorrectionReason, resident_find_by_id_number, resident_name_correct
+from .views import Role, StaffRequest, staff_page
 
 # The resident found from the ID card in hand, kept between the two steps so the number is not sent back out.
 FOUND = "resident-name-correction"

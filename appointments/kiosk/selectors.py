@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from departments.models import Department
 
-from .booking import appointment_queryset
-from .models import Appointment, Petition, PetitionCategory
+from ..booking import appointment_queryset
+from ..models import Appointment, Petition, PetitionCategory
 
 
 def category_list_active() -> list[PetitionCategory]:
