@@ -80,6 +80,7 @@ def cancellation(appointment: Appointment) -> tuple[CancelReasonCode | None, str
         CancelReasonCode.CANCELLED_BY_RESIDENT: _("Cancelled at the resident's request."),
         CancelReasonCode.RESCHEDULED: _("Moved to another time."),
         CancelReasonCode.SLOT_WITHDRAWN: _("The department withdrew this consultation time."),
+        CancelReasonCode.REFERRED: _("The petition was referred to another department."),
     }
     return code, appointment.cancel_reason or sentences[code], replaced_by
 

@@ -18,13 +18,12 @@ from scheduler.text import text_clean
 
 from . import identity, signals
 from .models import Appointment, IdempotencyRecord, Petition, Resident
+from .outcomes.lifecycle import BOOKABLE_STATUSES, petition_transition
 from .petitions import (
-    BOOKABLE_STATUSES,
     _lookup_guard,
     _lookup_missed,
     petition_create,
     petition_for_actor,
-    petition_transition,
 )
 
 ACTIVE = Appointment.ACTIVE_STATUSES
@@ -280,6 +279,22 @@ def _cancel(*, actor: Actor, appointment: Appointment, code: str, reason: str, n
     appointment.cancel_reason = reason[:REASON_MAX]
     appointment.save(update_fields=["status", "cancelled_at", "cancel_reason_code", "cancel_reason", "updated_at"])
     audit_record(actor=actor, action="appointment.cancel", target=appointment, detail={"code": code})
+
+
+def appointment_cancel_for_referral(*, actor: Actor, petition: Petition) -> None:
+    """Cancel a referred petition's open appointment with the department it leaves (inside the referral)."""
+    now = timezone.now()
+    for appointment in Appointment.objects.select_for_update().filter(petition=petition, status__in=ACTIVE):
+        if appointment.slot.ends_at <= now or appointment.status == Appointment.Status.CHECKED_IN:
+            # Held or under way: the consultation took place with the referring department.
+            appointment.status = Appointment.Status.COMPLETED
+            appointment.save(update_fields=["status", "updated_at"])
+            audit_record(actor=actor, action="appointment.complete", target=appointment)
+        else:
+            _cancel(actor=actor, appointment=appointment, code=CancelReason.REFERRED, reason="", now=now)
+            transaction.on_commit(
+                partial(signals.appointment_cancelled.send, sender=Appointment, appointment=appointment)
+            )
 
 
 @transaction.atomic(durable=True)

@@ -71,6 +71,18 @@ PETITION_STATUSES = [
 ]
 
 
+class DueKind(models.TextChoices):
+    """Which statutory deadline is running for a petition (信访工作条例, 2022)."""
+
+    ACCEPTANCE = "acceptance", _("Decide on acceptance")
+    ANSWER = "answer", _("Answer")
+    REVIEW_ANSWER = "review_answer", _("Answer the review")
+    REEXAMINATION_ANSWER = "reexamination_answer", _("Answer the re-examination")
+
+
+DUE_KINDS = ["acceptance", "answer", "review_answer", "reexamination_answer"]
+
+
 class Petition(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -104,6 +116,22 @@ class Petition(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The acceptance decision (受理 or 不予受理), by the responsible department or the petition office.
+    acceptance_decided_at = models.DateTimeField(_("acceptance decided"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    not_accepted_reason = models.TextField(_("why not accepted"), max_length=1000, blank=True)
+    redirect_to = models.CharField(_("where the resident should go instead"), max_length=200, blank=True)
+    # The written answer of the current stage, once the resident has been told it.
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # One extension of the 60-day answer period, at most 30 days, approved by a petition officer.
+    extension_days = models.PositiveSmallIntegerField(_("extension (days)"), default=0)
+    extension_reason = models.CharField(_("why extended"), max_length=500, blank=True)
+    extension_approved_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The statutory deadline now running (kept by the lifecycle service, so that lists can filter on it).
+    due_on = models.DateField(_("deadline"), null=True, blank=True)
+    due_kind = models.CharField(_("deadline for"), max_length=30, choices=DueKind.choices, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -111,6 +139,25 @@ class Petition(models.Model):
         verbose_name_plural = _("petitions")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=PETITION_STATUSES), name="petition_status_valid"),
+            models.CheckConstraint(
+                condition=Q(extension_days__gte=0) & Q(extension_days__lte=30), name="petition_extension_at_most_30"
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_days=0) | (~Q(extension_reason="") & Q(extension_approved_by__isnull=False)),
+                name="petition_extension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="not_accepted") | ~Q(not_accepted_reason=""),
+                name="petition_not_accepted_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_kind__in=["", *DUE_KINDS]) & (Q(due_kind="") | Q(due_on__isnull=False)),
+                name="petition_due_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_on"], name="petition_due", condition=Q(due_on__isnull=False)),
+            models.Index(fields=["department", "status"], name="petition_by_department"),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +180,7 @@ class Appointment(models.Model):
         CANCELLED_BY_RESIDENT = "cancelled_by_resident", _("Cancelled at the resident's request")
         RESCHEDULED = "rescheduled", _("Moved to another time")
         SLOT_WITHDRAWN = "slot_withdrawn", _("The department withdrew this consultation time")
+        REFERRED = "referred", _("The petition was referred to another department")
 
     ACTIVE_STATUSES = ("booked", "checked_in")
 
@@ -178,7 +226,7 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(status="cancelled")
-                    & Q(cancel_reason_code__in=["cancelled_by_resident", "rescheduled", "slot_withdrawn"])
+                    & Q(cancel_reason_code__in=["cancelled_by_resident", "rescheduled", "slot_withdrawn", "referred"])
                 )
                 | (~Q(status="cancelled") & Q(cancel_reason_code="")),
                 name="appointment_cancel_reason_code_valid",
@@ -305,3 +353,200 @@ class VideoParticipant(models.Model):
 
     def __str__(self) -> str:
         return self.identity
+
+
+class ReviewStage(models.TextChoices):
+    FIRST = "first", _("First answer")
+    REVIEW = "review", _("Review (复查)")
+    REEXAMINATION = "reexamination", _("Re-examination (复核)")
+
+
+class Outcome(models.Model):
+    """What a department decided on a petition, in words for the resident. Once the resident has been told it
+    never changes: a correction is a new Outcome that points to the one it corrects, with the reason."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="outcomes")
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("stage"), max_length=20, choices=ReviewStage.choices, default=ReviewStage.FIRST)
+    answer = models.TextField(_("answer for the resident"), max_length=4000)
+    legal_basis = models.TextField(_("legal basis"), max_length=2000, blank=True)
+    recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    told_at = models.DateTimeField(_("resident told"), null=True, blank=True)
+    corrects = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrected_by"
+    )
+    correction_reason = models.TextField(_("why it was corrected"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=["first", "review", "reexamination"]), name="outcome_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_reason=""), name="outcome_correction_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition} #{self.pk}"
+
+
+class OutcomeItem(models.Model):
+    """The decision on one request item of a petition."""
+
+    class Decision(models.TextChoices):
+        SUPPORTED = "supported", _("Supported")
+        PARTLY_SUPPORTED = "partly_supported", _("Partly supported")
+        EXPLAINED = "explained", _("Explained")
+        NOT_SUPPORTED = "not_supported", _("Not supported")
+        REFERRED = "referred", _("Referred")
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=1)
+    request = models.CharField(_("what was asked"), max_length=500)
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    referred_to = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    referral_reason = models.CharField(_("why referred"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["outcome", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=["supported", "partly_supported", "explained", "not_supported", "referred"]),
+                name="outcomeitem_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(decision="referred") & Q(referred_to__isnull=False) & ~Q(referral_reason=""))
+                | (~Q(decision="referred") & Q(referred_to__isnull=True)),
+                name="outcomeitem_referral_complete",
+            ),
+            models.UniqueConstraint(fields=["outcome", "position"], name="outcomeitem_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request[:30]}: {self.decision}"
+
+
+class Commitment(models.Model):
+    """Who does what by when, promised in an outcome, tracked until done."""
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="commitments")
+    responsible = models.CharField(_("who"), max_length=100)
+    action = models.CharField(_("does what"), max_length=500)
+    due_on = models.DateField(_("by when"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_note = models.CharField(_("what was done"), max_length=500, blank=True)
+    done_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | ~Q(done_note=""), name="commitment_done_has_note"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.responsible}: {self.action[:30]}"
+
+
+class FollowUpSlip(models.Model):
+    """矛盾化解提示单: what the resident's community should follow up after an outcome, and what it found."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="slips")
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="slips")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="slips")
+    decided = models.TextField(_("what was decided"), max_length=1000)
+    to_check = models.TextField(_("what to check"), max_length=1000)
+    due_on = models.DateField(_("by when"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    findings = models.TextField(_("what the community found"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(findings=""), name="slip_closed_has_findings"
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "closed_at", "due_on"], name="slip_open_by_community")]
+
+    def __str__(self) -> str:
+        return f"{self.petition} → {self.community}"
+
+
+class Rating(models.Model):
+    """The resident's satisfaction with one answer, given once at a kiosk."""
+
+    class Level(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
+        DISSATISFIED = "dissatisfied", _("Not satisfied")
+
+    outcome = models.OneToOneField(Outcome, on_delete=models.PROTECT, related_name="rating")
+    level = models.CharField(_("satisfaction"), max_length=20, choices=Level.choices)
+    remark = models.CharField(_("remark"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(auto_now_add=True)
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=["satisfied", "basically_satisfied", "dissatisfied"]), name="rating_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.level}"
+
+
+class ReviewRequest(models.Model):
+    """A resident's request for a review (复查) of an answer, or a re-examination (复核) of a review."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="review_requests")
+    of_outcome = models.OneToOneField(Outcome, on_delete=models.PROTECT, related_name="review_request")
+    stage = models.CharField(max_length=20, choices=ReviewStage.choices)
+    reason = models.CharField(_("why"), max_length=1000, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    answer_due_on = models.DateField(_("answer due"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=["review", "reexamination"]), name="reviewrequest_stage_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition} {self.stage}"
+
+
+class Referral(models.Model):
+    """A petition moved from one department to another, with why; the petition's history keeps every move."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="referrals")
+    from_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    to_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("why"), max_length=500)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_department=models.F("to_department")), name="referral_to_another_department"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition}: {self.from_department} → {self.to_department}"

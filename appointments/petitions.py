@@ -18,41 +18,10 @@ from scheduler.text import text_clean
 
 from . import identity
 from .models import Petition, PetitionCategory, Resident
-
-S = Petition.Status
-# The petition lifecycle; every status change goes through petition_transition.
-TRANSITIONS: dict[str, set[str]] = {
-    S.RECEIVED: {S.ACCEPTED, S.NOT_ACCEPTED, S.SCHEDULED, S.REFERRED},
-    S.ACCEPTED: {S.SCHEDULED, S.REFERRED, S.ANSWERED},
-    S.NOT_ACCEPTED: {S.REOPENED, S.CLOSED},
-    # Cancelling an appointment returns the petition to the status it was booked from.
-    S.SCHEDULED: {S.IN_CONSULTATION, S.RECEIVED, S.ACCEPTED, S.REFERRED, S.FOLLOW_UP, S.REOPENED, S.SCHEDULED},
-    S.IN_CONSULTATION: {S.ANSWERED, S.REFERRED, S.FOLLOW_UP, S.SCHEDULED},
-    S.ANSWERED: {S.CLOSED, S.REOPENED, S.FOLLOW_UP},
-    S.REFERRED: {S.ACCEPTED, S.SCHEDULED, S.ANSWERED},
-    S.FOLLOW_UP: {S.SCHEDULED, S.ANSWERED, S.CLOSED},
-    S.REOPENED: {S.ACCEPTED, S.SCHEDULED, S.ANSWERED, S.CLOSED},
-    S.CLOSED: {S.REOPENED},
-}
-BOOKABLE_STATUSES = {S.RECEIVED, S.ACCEPTED, S.SCHEDULED, S.REFERRED, S.FOLLOW_UP, S.REOPENED}
+from .outcomes.lifecycle import petition_deadline_refresh
 
 NAME_MAX = 50
 SUMMARY_MIN, SUMMARY_MAX = 5, 2000
-
-
-def petition_transition(*, petition: Petition, to: str, actor: Actor | None = None) -> Petition:
-    """Move a petition to a new status if the lifecycle allows it."""
-    if to not in TRANSITIONS.get(petition.status, set()):
-        raise Conflict(
-            _("A petition that is '%(from)s' cannot become '%(to)s'.")
-            % {"from": S(petition.status).label, "to": S(to).label},
-            field="status",
-        )
-    previous = petition.status
-    petition.status = to
-    petition.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="petition.status", target=petition, detail={"from": previous, "to": to})
-    return petition
 
 
 def name_clean(value: str, *, field: str = "resident.name") -> str:
@@ -255,6 +224,7 @@ def petition_create(
                 continue  # a reference or query code collided; draw again
         else:
             raise Conflict(_("Could not issue a reference number; please try again."))
+        petition_deadline_refresh(petition=petition)
         audit_record(actor=actor, action="petition.create", target=petition)
     return petition
 

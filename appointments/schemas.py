@@ -56,6 +56,7 @@ class CancelReasonCode(StrEnum):
     CANCELLED_BY_RESIDENT = "cancelled_by_resident"
     RESCHEDULED = "rescheduled"
     SLOT_WITHDRAWN = "slot_withdrawn"
+    REFERRED = "referred"
 
 
 class DepartmentRef(Schema):

@@ -137,6 +137,8 @@ USE_X_FORWARDED_HOST = env_bool("TRUST_PROXY", False)
 CONSULT_ON_MAKEUP_WORKDAYS = env_bool("CONSULT_ON_MAKEUP_WORKDAYS", True)
 MAKEUP_WORKDAY_FOLLOWS_WEEKDAY = int(os.environ.get("MAKEUP_WORKDAY_FOLLOWS_WEEKDAY", "0"))
 # A kiosk that enters this many query codes that match nothing is refused for the window (guessing).
+# Statutory deadlines (信访工作条例) in calendar days, as the regulations count them, unless set to working days.
+PETITION_DEADLINES_IN_WORKING_DAYS = env_bool("PETITION_DEADLINES_IN_WORKING_DAYS", False)
 LOOKUP_MISSES_LIMIT = int(os.environ.get("LOOKUP_MISSES_LIMIT", "10"))
 LOOKUP_MISSES_WINDOW_SECONDS = int(os.environ.get("LOOKUP_MISSES_WINDOW_SECONDS", "900"))
 # API rate limits (requests/period); counted in the cache, so set REDIS_URL when several processes serve.

@@ -19,7 +19,7 @@ from scheduler.errors import Forbidden, NotFound
 
 from ..booking import _previous_petition_status, appointment_queryset
 from ..models import Appointment, Petition, VideoParticipant, VideoParticipantEvent, VideoSession
-from ..petitions import petition_transition
+from ..outcomes.lifecycle import petition_transition
 from .base import VideoProviderError, video_provider
 
 logger = logging.getLogger(__name__)
@@ -353,6 +353,14 @@ def _attendance_decide(appointment_id: int, *, now: dt.datetime, result: SweepRe
             result.no_show.append(appointment.pk)
     if not department:
         reasons.append(_("No department staff joined the session."))
+    if resident_side and department:
+        # Both sides were in the room: the consultation took place; the answer is recorded next.
+        appointment.status = Appointment.Status.COMPLETED
+        appointment.save(update_fields=["status", "updated_at"])
+        audit_record(actor=None, action="appointment.complete", target=appointment)
+        petition = Petition.objects.select_for_update().get(pk=appointment.petition_id)
+        if petition.status == Petition.Status.SCHEDULED:
+            petition_transition(petition=petition, to=Petition.Status.IN_CONSULTATION, reason="session_held")
     session.attendance_checked_at = now
     session.resident_side_attended = resident_side
     session.department_attended = department

@@ -325,5 +325,10 @@ def test_an_undeclared_answer_would_not_go_unnoticed(api, published):
 def test_the_generated_models_carry_the_declared_enums(api):
     m = api.m
     assert {c.value for c in m.ErrorCode} >= {"not_authenticated", "csrf_failed", "slot_full", "throttled"}
-    assert {c.value for c in m.CancelReasonCode} == {"cancelled_by_resident", "rescheduled", "slot_withdrawn"}
+    assert {c.value for c in m.CancelReasonCode} == {
+        "cancelled_by_resident",
+        "rescheduled",
+        "slot_withdrawn",
+        "referred",
+    }
     assert json.loads(json.dumps(m.AppointmentStatus.NO_SHOW.value)) == "no_show"

@@ -14,7 +14,7 @@ from appointments.booking import (
     slot_withdraw,
 )
 from appointments.models import Appointment, IdempotencyRecord, Petition
-from appointments.petitions import petition_transition
+from appointments.outcomes.lifecycle import petition_transition
 from departments.audit import AuditEvent
 from departments.models import StaffMember
 from departments.services import Actor

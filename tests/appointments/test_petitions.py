@@ -5,7 +5,8 @@ import re
 import pytest
 
 from appointments.models import Petition, PetitionCategory, Resident
-from appointments.petitions import petition_create, petition_find_by_query_code, petition_transition
+from appointments.outcomes.lifecycle import petition_transition
+from appointments.petitions import petition_create, petition_find_by_query_code
 from departments.audit import AuditEvent
 from scheduler.errors import Conflict, InvalidInput
 from tests import factories as f

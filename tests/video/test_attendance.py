@@ -80,7 +80,7 @@ def test_a_session_no_department_staff_joined_is_flagged_to_the_petition_office(
     assert session.flag_reason  # written in the service's language, for the petition office to read
 
 
-def test_a_session_both_sides_attended_is_neither_a_no_show_nor_flagged(ended):
+def test_a_session_both_sides_attended_is_completed_neither_a_no_show_nor_flagged(ended):
     appointment, session, now = ended
     connect(session, "community", "PA1", appointment.slot.starts_at)
     connect(session, "department", "PA2", appointment.slot.starts_at)
@@ -89,7 +89,9 @@ def test_a_session_both_sides_attended_is_neither_a_no_show_nor_flagged(ended):
 
     appointment.refresh_from_db()
     session.refresh_from_db()
-    assert appointment.status == Appointment.Status.BOOKED
+    assert appointment.status == Appointment.Status.COMPLETED
+    # The consultation took place; the petition waits for the department's answer.
+    assert appointment.petition.status == "in_consultation"
     assert (result.no_show, result.flagged, result.checked) == ([], [], 1)
     assert session.flagged_at is None and session.attendance_checked_at == now
 
