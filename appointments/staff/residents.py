@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from scheduler.errors import DomainError
 
 from ..models import Resident
-from ..petitions import NAME_MAX, NameCorrectionReason, resident_find_by_id_number, resident_name_correct
+from ..petitions import NAME_MAX, NameCorrectionReason, name_clean, resident_find_by_id_number, resident_name_correct
 from .views import Role, StaffRequest, staff_page
 
 # The resident found from the ID card in hand, kept between the two steps so the number is not sent back out.
@@ -44,6 +44,12 @@ class NameForm(forms.Form):
             "invalid_choice": _("Please choose why the name is being corrected."),
         },
     )
+
+    def clean_name(self) -> str:
+        try:
+            return name_clean(self.cleaned_data["name"], field="name")
+        except DomainError as error:
+            raise forms.ValidationError(str(error.message)) from None
 
 
 @sensitive_post_parameters("id_number")
