@@ -1,6 +1,33 @@
 from django.contrib import admin
 
-from .models import Appointment, Petition, PetitionCategory, Resident, VideoParticipant, VideoSession
+from .models import (
+    Appointment,
+    Commitment,
+    FollowUpSlip,
+    Outcome,
+    OutcomeItem,
+    Petition,
+    PetitionCategory,
+    Rating,
+    Referral,
+    Resident,
+    ReviewRequest,
+    VideoParticipant,
+    VideoSession,
+)
+
+
+class ServiceOwnedAdmin(admin.ModelAdmin):
+    """Records that only the services write (they keep the lifecycle, deadlines and audit trail): view only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(PetitionCategory)
@@ -30,11 +57,12 @@ class ResidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
-    list_display = ["reference", "category", "department", "community", "status", "received_at"]
-    list_filter = ["status", "department", "category"]
+class PetitionAdmin(ServiceOwnedAdmin):
+    # Status, department and deadlines change only through the lifecycle services (the staff petition pages).
+    list_display = ["reference", "category", "department", "community", "status", "due_on", "received_at"]
+    list_filter = ["status", "department", "category", "due_kind"]
     search_fields = ["reference"]
-    fields = [
+    PETITION_FIELDS = (
         "reference",
         "query_code",
         "resident",
@@ -46,12 +74,68 @@ class PetitionAdmin(admin.ModelAdmin):
         "community",
         "status",
         "received_at",
-    ]
-    readonly_fields = ["reference", "query_code", "resident", "contact_name", "contact_phone_masked", "status"]
-    readonly_fields += ["received_at"]
+        "accepted_at",
+        "answered_at",
+        "due_on",
+        "due_kind",
+        "extension_days",
+    )
+    fields = PETITION_FIELDS
+    readonly_fields = PETITION_FIELDS
 
-    def has_add_permission(self, request):
+
+class OutcomeItemInline(admin.TabularInline):
+    model = OutcomeItem
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "request", "decision", "referred_to", "referral_reason"]
+
+    def has_add_permission(self, request, obj=None):
         return False
+
+
+class CommitmentInline(admin.TabularInline):
+    model = Commitment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["responsible", "action", "due_on", "done_at", "done_note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(ServiceOwnedAdmin):
+    list_display = ["petition", "stage", "department", "recorded_at", "told_at"]
+    list_filter = ["stage", "department"]
+    readonly_fields = [f.name for f in Outcome._meta.fields]
+    inlines = [OutcomeItemInline, CommitmentInline]
+
+
+@admin.register(FollowUpSlip)
+class FollowUpSlipAdmin(ServiceOwnedAdmin):
+    list_display = ["petition", "community", "due_on", "closed_at"]
+    list_filter = ["community"]
+    readonly_fields = [f.name for f in FollowUpSlip._meta.fields]
+
+
+@admin.register(Rating)
+class RatingAdmin(ServiceOwnedAdmin):
+    list_display = ["outcome", "level", "rated_at"]
+    list_filter = ["level"]
+    readonly_fields = [f.name for f in Rating._meta.fields]
+
+
+@admin.register(ReviewRequest)
+class ReviewRequestAdmin(ServiceOwnedAdmin):
+    list_display = ["petition", "stage", "requested_at", "answer_due_on", "answered_at"]
+    readonly_fields = [f.name for f in ReviewRequest._meta.fields]
+
+
+@admin.register(Referral)
+class ReferralAdmin(ServiceOwnedAdmin):
+    list_display = ["petition", "from_department", "to_department", "at"]
+    readonly_fields = [f.name for f in Referral._meta.fields]
 
 
 @admin.register(Appointment)

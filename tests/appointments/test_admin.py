@@ -46,3 +46,29 @@ def test_the_admin_cannot_change_or_delete_a_resident(admin_client, kiosk, depar
     resident.refresh_from_db()
     assert resident.name == "王秀兰"
     assert Resident.objects.filter(pk=resident.pk).exists()
+
+
+def test_the_admin_offers_no_way_around_the_lifecycle(admin_client, kiosk, department, other_department):
+    petition = f.petition(kiosk, department)
+
+    page = admin_client.get(f"/admin/appointments/petition/{petition.pk}/change/")
+    admin_client.post(
+        f"/admin/appointments/petition/{petition.pk}/change/",
+        {"status": "closed", "department": other_department.pk, "summary": "changed"},
+    )
+    admin_client.post(f"/admin/appointments/petition/{petition.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    petition.refresh_from_db()
+    assert (petition.status, petition.department, petition.summary) == (
+        "received",
+        department,
+        "回迁房的房产证一直办不下来。",
+    )
+
+
+@pytest.mark.parametrize("model", ["outcome", "followupslip", "rating", "reviewrequest", "referral"])
+def test_outcome_records_are_listed_read_only(admin_client, model):
+    assert admin_client.get(f"/admin/appointments/{model}/").status_code == 200
+    assert admin_client.get(f"/admin/appointments/{model}/add/").status_code == 403
