@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from departments.audit import audit_record
 from departments.models import Department, StaffMember
 from departments.services import Actor
-from scheduler.deadlines import china_working_day, deadline_after
-from scheduler.errors import Conflict, Forbidden, InvalidInput
+from scheduler.deadlines import china_working_days, deadline_after
+from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound
 from scheduler.selectors import department_get
 from scheduler.text import text_clean
 
@@ -55,12 +55,17 @@ REVIEW_ANSWER_DAYS = 30
 REASON_MAX = 500
 
 
+def status_label(value: object) -> str:
+    """The status's name for a person; an unknown value is shown as given (it is refused, never stored)."""
+    return str(S(value).label) if value in S.values else str(value)
+
+
 def petition_transition(*, petition: Petition, to: str, actor: Actor | None = None, reason: str = "") -> Petition:
     """Move a petition to a new status if the lifecycle allows it, and record who, when and why."""
     if to not in TRANSITIONS.get(petition.status, set()):
         raise Conflict(
             _("A petition that is '%(from)s' cannot become '%(to)s'.")
-            % {"from": S(petition.status).label, "to": S(to).label},
+            % {"from": status_label(petition.status), "to": status_label(to)},
             field="status",
             code="illegal_transition",
         )
@@ -79,9 +84,12 @@ def petition_transition(*, petition: Petition, to: str, actor: Actor | None = No
 
 def period_end(start: dt.date, days: int) -> dt.date:
     """The last day of a statutory period of `days` days beginning after `start`, counted as settings say."""
-    return deadline_after(
-        start, days, working_days=settings.PETITION_DEADLINES_IN_WORKING_DAYS, is_working_day=china_working_day
-    )
+    working_days = settings.PETITION_DEADLINES_IN_WORKING_DAYS
+    # Classify the days the count can reach with one read of the calendar's overrides, not one per day.
+    # Working days: weekends and the longest holidays stay well within twice the period plus a month.
+    first = start if working_days else start + dt.timedelta(days=days)
+    last = start + dt.timedelta(days=days * 2 + 30) if working_days else first + dt.timedelta(days=20)
+    return deadline_after(start, days, working_days=working_days, is_working_day=china_working_days(first, last))
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
@@ -147,6 +155,7 @@ def _reason_clean(value: object, *, field: str = "reason", required: bool = True
 
 
 def _locked(petition: Petition) -> Petition:
+    # Decisions are checked against the petition as it is now (a referral may have moved it since it was loaded).
     return Petition.objects.select_for_update().get(pk=petition.pk)
 
 
@@ -156,8 +165,8 @@ def _locked(petition: Petition) -> Petition:
 @transaction.atomic
 def petition_accept(*, actor: Actor, petition: Petition, now: dt.datetime | None = None) -> Petition:
     """Accept a petition (受理): the 60-day answer period starts."""
-    _require_decider(actor, petition)
     petition = _locked(petition)
+    _require_decider(actor, petition)
     if petition.accepted_at is not None and petition.status != S.REFERRED:
         raise Conflict(_("This petition has already been accepted."), field="status")
     if petition.status not in UNDECIDED_STATUSES | {S.REOPENED}:
@@ -180,10 +189,10 @@ def petition_not_accept(
     *, actor: Actor, petition: Petition, reason: str, redirect_to: str = "", now: dt.datetime | None = None
 ) -> Petition:
     """Decide not to accept a petition (不予受理), saying why and, where it applies, where the resident should go."""
+    petition = _locked(petition)
     _require_decider(actor, petition)
     reason = _reason_clean(reason, max_length=1000)
-    redirect_to = text_clean(redirect_to or "", field="redirect_to", max_length=200)
-    petition = _locked(petition)
+    redirect_to = text_clean(redirect_to if redirect_to is not None else "", field="redirect_to", max_length=200)
     if petition.accepted_at is not None or petition.status not in UNDECIDED_STATUSES:
         raise Conflict(
             _("A petition that is '%(status)s' cannot be refused any more.") % {"status": S(petition.status).label},
@@ -220,7 +229,8 @@ def petition_extend(*, actor: Actor, petition: Petition, days: int, reason: str)
     petition = _locked(petition)
     if petition.extension_days:
         raise Conflict(_("The answer period has already been extended once."), field="days")
-    if petition.accepted_at is None or petition.answered_at is not None or petition.status in (S.CLOSED,):
+    # The first answer's period only: a review or re-examination has its own 30 days and no extension.
+    if petition_deadline(petition)[1] != DueKind.ANSWER:
         raise Conflict(_("Only an accepted petition awaiting its answer can be extended."), field="days")
     petition.extension_days = days
     petition.extension_reason = reason
@@ -260,13 +270,14 @@ def petition_refer_locked(*, actor: Actor, petition: Petition, to_department: De
 @transaction.atomic
 def petition_refer(*, actor: Actor, petition: Petition, to_department: str, reason: str) -> Petition:
     """Refer a petition to the department that should handle it (转送)."""
+    petition = _locked(petition)
     _require_decider(actor, petition)
-    reason = _reason_clean(reason)
     try:
         department = department_get(to_department, field="referred_to")
-    except Exception as exc:  # NotFound from the selector, as bad input here
-        raise InvalidInput(getattr(exc, "message", _("Please choose another department.")), field="referred_to")
-    return petition_refer_locked(actor=actor, petition=_locked(petition), to_department=department, reason=reason)
+    except NotFound as exc:  # in a request body an unknown code is bad input, not a missing resource
+        raise InvalidInput(exc.message, field="referred_to") from None
+    reason = _reason_clean(reason)
+    return petition_refer_locked(actor=actor, petition=petition, to_department=department, reason=reason)
 
 
 # Closing -------------------------------------------------------------------------------------------------------
@@ -275,9 +286,9 @@ def petition_refer(*, actor: Actor, petition: Petition, to_department: str, reas
 @transaction.atomic
 def petition_close(*, actor: Actor, petition: Petition) -> Petition:
     """Close a petition whose answer stands and whose follow-up is done."""
-    _require_decider(actor, petition)
     petition = _locked(petition)
-    if petition.status == S.FOLLOW_UP and petition_has_open_follow_up(petition):
+    _require_decider(actor, petition)
+    if petition_has_open_follow_up(petition):
         raise Conflict(_("Commitments or follow-up slips are still open."), field="status")
     petition_transition(petition=petition, to=S.CLOSED, actor=actor)
     return petition_deadline_refresh(petition=petition)

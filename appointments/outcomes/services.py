@@ -106,6 +106,8 @@ def outcome_clean(data: OutcomeIn, *, today: dt.date) -> tuple[OutcomeIn, dict[i
 
     answer = _text(data.answer, field="answer", max_length=ANSWER_MAX, required=True)
     legal_basis = _text(data.legal_basis, field="legal_basis", max_length=LEGAL_BASIS_MAX)
+    if not isinstance(data.items, list | tuple) or not all(isinstance(item, ItemIn) for item in data.items):
+        raise InvalidInput(_("Please record a decision on at least one request."), field="items")
     if not data.items:
         raise InvalidInput(_("Please record a decision on at least one request."), field="items")
     if len(data.items) > ITEMS_MAX:
@@ -129,6 +131,10 @@ def outcome_clean(data: OutcomeIn, *, today: dt.date) -> tuple[OutcomeIn, dict[i
         items.append(ItemIn(request=request, decision=item.decision, referred_to=referred_to, referral_reason=reason))
     if len({d.pk for d in referred.values()}) > 1:
         raise InvalidInput(_("A petition can be referred to one department at a time."), field="items")
+    if not isinstance(data.commitments, list | tuple) or not all(isinstance(c, CommitmentIn) for c in data.commitments):
+        raise InvalidInput(_("Please give each commitment as who, what and by when."), field="commitments")
+    if data.slip is not None and not isinstance(data.slip, SlipIn):
+        raise InvalidInput(_("Please say what the community should check and by when."), field="slip")
     if len(data.commitments) > COMMITMENTS_MAX:
         raise InvalidInput(_("At most 20 commitments can be recorded at once."), field="commitments")
     commitments = [
@@ -153,11 +159,19 @@ def outcome_clean(data: OutcomeIn, *, today: dt.date) -> tuple[OutcomeIn, dict[i
 
 @transaction.atomic
 def outcome_record(*, actor: Actor, petition: Petition, data: OutcomeIn, now: dt.datetime | None = None) -> Outcome:
-    """Record what the department decided and tell the resident; a referral moves the petition on."""
-    staff = _require_department_staff(actor, petition)
+    """Record what the department decided and tell the resident; a referral moves the petition on.
+
+    A session under way or held is completed and linked to the answer; one still to come stays booked. Commitments
+    or a slip (this answer's or an earlier one's still open) put the petition in follow-up, else it is answered.
+    A referral leaves acceptance to the department it goes to; any other answer accepts the petition implicitly.
+    """
     now = now or timezone.now()
-    data, referred = outcome_clean(data, today=timezone.localdate(now))
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
+    staff = _require_department_staff(actor, petition)
+    data, referred = outcome_clean(data, today=timezone.localdate(now))
+    for n, department in referred.items():
+        if department.pk == petition.department_id:
+            raise InvalidInput(_("Please choose another department."), field=f"items.{n}.referred_to")
     if petition.status not in ANSWERABLE_STATUSES:
         raise Conflict(
             _("A petition that is '%(status)s' cannot be answered now.") % {"status": S(petition.status).label},
@@ -169,7 +183,7 @@ def outcome_record(*, actor: Actor, petition: Petition, data: OutcomeIn, now: dt
     review = ReviewRequest.objects.filter(petition=petition, answered_at__isnull=True).order_by("-pk").first()
     appointment = (
         Appointment.objects.select_for_update()
-        .filter(petition=petition, status__in=Appointment.ACTIVE_STATUSES)
+        .filter(petition=petition, status__in=Appointment.ACTIVE_STATUSES, slot__starts_at__lte=now)
         .first()
     )
     outcome = Outcome.objects.create(
@@ -206,14 +220,13 @@ def outcome_record(*, actor: Actor, petition: Petition, data: OutcomeIn, now: dt
             to_check=data.slip.to_check,
             due_on=data.slip.due_on,
         )
-    if appointment is not None and appointment.slot.starts_at <= now:
+    if appointment is not None:
         appointment.status = Appointment.Status.COMPLETED
         appointment.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action="appointment.complete", target=appointment)
     if review is not None:
         review.answered_at = now
         review.save(update_fields=["answered_at"])
-    petition_accept_implicitly(actor=actor, petition=petition, now=now)
     audit_record(
         actor=actor,
         action="outcome.record",
@@ -222,17 +235,16 @@ def outcome_record(*, actor: Actor, petition: Petition, data: OutcomeIn, now: dt
     )
     if referred:
         n, department = next(iter(referred.items()))
-        return _refer_after(actor, petition, outcome, department, data.items[n].referral_reason)
+        petition_refer_locked(
+            actor=actor, petition=petition, to_department=department, reason=data.items[n].referral_reason
+        )
+        return outcome
+    petition_accept_implicitly(actor=actor, petition=petition, now=now)
     petition.answered_at = now
     petition.save(update_fields=["answered_at", "updated_at"])
-    follow_up = bool(data.commitments) or data.slip is not None
+    follow_up = petition_has_open_follow_up(petition)
     petition_transition(petition=petition, to=S.FOLLOW_UP if follow_up else S.ANSWERED, actor=actor)
     petition_deadline_refresh(petition=petition)
-    return outcome
-
-
-def _refer_after(actor: Actor, petition: Petition, outcome: Outcome, department: Department, reason: str) -> Outcome:
-    petition_refer_locked(actor=actor, petition=petition, to_department=department, reason=reason)
     return outcome
 
 
@@ -350,17 +362,21 @@ def review_next_stage(outcome: Outcome) -> str | None:
 def rating_give(
     *, actor: Actor, petition: Petition, level: str, remark: str = "", now: dt.datetime | None = None
 ) -> Rating:
-    """The resident rates the answer they were last told, once."""
+    """The resident rates the answer they were last told, once (a correction of a rated answer is not rated again)."""
     if level not in Rating.Level.values:
         raise InvalidInput(_("Please choose how satisfied you are."), field="level")
     remark = _text(remark, field="remark", max_length=500)
+    # Locked, so that a double tap at the kiosk meets "already rated" rather than the database's refusal.
+    petition = Petition.objects.select_for_update().get(pk=petition.pk)
     outcome = outcome_current(petition)
     if outcome is None or petition.status not in (S.ANSWERED, S.FOLLOW_UP, S.CLOSED):
         raise Conflict(_("There is no answer to rate yet."), field="level")
-    root = outcome
-    while root.corrects_id is not None:
-        root = Outcome.objects.get(pk=root.corrects_id)
-    if Rating.objects.filter(outcome__in=[outcome, root]).exists():
+    versions = [outcome.pk]
+    previous_id = outcome.corrects_id
+    while previous_id is not None:
+        versions.append(previous_id)
+        previous_id = Outcome.objects.filter(pk=previous_id).values_list("corrects_id", flat=True).first()
+    if Rating.objects.filter(outcome__in=versions).exists():
         raise Conflict(_("You have already rated this answer. Thank you."), field="level")
     rating = Rating.objects.create(outcome=outcome, level=level, remark=remark, kiosk=actor.kiosk)
     audit_record(actor=actor, action="rating.give", target=rating, detail={"level": level})

@@ -1,4 +1,5 @@
-"""The demo district: loads once, loads again without doubling anything, and holds every kind of record."""
+"""The demo district: loads once, loads again without doubling anything, and holds every kind of record,
+petitions in every state of their lifecycle among them."""
 
 import datetime as dt
 from io import StringIO
@@ -7,9 +8,25 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from appointments.management.commands.seed_demo import JOIN_NOW_MATTER
-from appointments.models import Appointment, Petition, PetitionCategory, Resident
+from appointments.management.commands.seed_demo import JOIN_NOW_MATTER, STORIES
+from appointments.models import (
+    Appointment,
+    Commitment,
+    DueKind,
+    FollowUpSlip,
+    Outcome,
+    OutcomeItem,
+    Petition,
+    PetitionCategory,
+    Rating,
+    Referral,
+    Resident,
+    ReviewRequest,
+    VideoSession,
+)
+from appointments.outcomes.lifecycle import petition_deadline
 from appointments.video.services import join_refusal
+from departments.audit import AuditEvent
 from departments.models import Community, Department, Kiosk, StaffMember, Street
 from departments.services import Actor, kiosk_authenticate
 from scheduler.models import ConsultationRule, ScheduleWeek, Seat, Slot
@@ -30,6 +47,15 @@ MODELS = [
     Resident,
     Petition,
     Appointment,
+    Outcome,
+    OutcomeItem,
+    Commitment,
+    FollowUpSlip,
+    Rating,
+    ReviewRequest,
+    Referral,
+    VideoSession,
+    AuditEvent,
 ]
 
 
@@ -111,7 +137,12 @@ def test_it_files_some_petitions_and_books_some_of_them(seeded):
     assert Petition.objects.count() >= 4
     assert Appointment.objects.filter(status=Appointment.Status.BOOKED).exists()
     for appointment in Appointment.objects.select_related("petition", "slot"):
-        assert appointment.slot.department_id == appointment.petition.department_id
+        if appointment.cancel_reason_code == Appointment.CancelReason.REFERRED:
+            # Booked with the department the petition has since been referred away from.
+            referral = Referral.objects.get(petition=appointment.petition)
+            assert appointment.slot.department_id == referral.from_department_id
+        else:
+            assert appointment.slot.department_id == appointment.petition.department_id
 
 
 def test_it_prints_a_kiosk_key_that_works(seeded):
@@ -177,3 +208,139 @@ def test_running_it_again_later_moves_the_joinable_session_instead_of_adding_one
     moved = joinable_now()
     assert moved.pk == appointment.pk and moved.slot_id == appointment.slot_id
     assert join_refusal(actor=staff("lanshan_worker"), appointment=moved, now=later) is None
+
+
+# Petitions in every state ---------------------------------------------------------------------------------------
+
+S = Petition.Status
+
+
+def story(plot: str) -> Petition:
+    summary = next(s.summary for s in STORIES if s.plot == plot)
+    return Petition.objects.select_related("department", "community").get(summary=summary)
+
+
+def test_it_has_petitions_in_every_state(seeded):
+    present = set(Petition.objects.values_list("status", flat=True))
+
+    assert present == set(S.values)
+
+
+def test_every_status_was_reached_through_the_lifecycle_service(seeded):
+    for petition in Petition.objects.exclude(status=S.RECEIVED):
+        last = (
+            AuditEvent.objects.filter(action="petition.status", target_id=str(petition.pk))
+            .order_by("pk")
+            .values_list("detail", flat=True)
+            .last()
+        )
+        assert last is not None and last["to"] == petition.status, petition.summary
+
+
+def test_every_petition_keeps_the_deadline_now_running(seeded):
+    for petition in Petition.objects.all():
+        assert (petition.due_on, petition.due_kind or "") == petition_deadline(petition), petition.summary
+
+
+def test_some_acceptances_and_answers_are_overdue(seeded):
+    today = timezone.localdate()
+    overdue = Petition.objects.filter(due_on__lt=today)
+
+    assert overdue.filter(due_kind=DueKind.ACCEPTANCE, accepted_at__isnull=True).exists()
+    assert overdue.filter(due_kind=DueKind.ANSWER, accepted_at__isnull=False).exists()
+    assert Petition.objects.filter(due_on__gte=today).exists()  # and most are not
+
+
+def test_one_answer_period_is_extended_by_a_petition_officer_with_a_reason(seeded):
+    extended = story("extended")
+
+    assert 1 <= extended.extension_days <= 30 and extended.extension_reason
+    assert extended.extension_approved_by.role == StaffMember.Role.PETITION_OFFICER
+    assert extended.due_kind == DueKind.ANSWER and extended.due_on >= timezone.localdate()
+
+
+def test_one_petition_is_referred_with_its_history_and_its_session_cancelled(seeded):
+    referred = story("referred")
+
+    assert referred.status == S.REFERRED and referred.department.code == "renshe"
+    referral = Referral.objects.get(petition=referred)
+    assert referral.from_department.code == "fangchan" and referral.reason
+    assert referred.outcomes.filter(items__decision="referred").exists()
+    assert referred.appointments.get().cancel_reason_code == Appointment.CancelReason.REFERRED
+
+
+def test_one_petition_was_refused_with_a_reason_and_where_to_go(seeded):
+    refused = story("not_accepted")
+
+    assert refused.status == S.NOT_ACCEPTED and refused.not_accepted_reason and refused.redirect_to
+    assert refused.due_on is None
+
+
+def test_a_held_session_waits_for_its_answer(seeded):
+    waiting = story("in_consultation")
+
+    assert waiting.status == S.IN_CONSULTATION and not waiting.outcomes.exists()
+    appointment = waiting.appointments.get()
+    assert appointment.status == Appointment.Status.COMPLETED
+    session = VideoSession.objects.get(appointment=appointment)
+    assert session.resident_side_attended and session.department_attended
+
+
+def test_answers_carry_commitments_some_kept_some_open(seeded):
+    commitments = Commitment.objects.filter(outcome__petition=story("commitments"))
+
+    assert commitments.filter(done_at__isnull=False).exclude(done_note="").exists()
+    assert commitments.filter(done_at__isnull=True).exists()
+    assert Commitment.objects.filter(done_at__isnull=True, due_on__lt=timezone.localdate()).exists()  # overdue
+
+
+def test_slips_are_open_and_closed_at_lanshan_and_another_community(seeded):
+    lanshan = Community.objects.get(name="蓝山社区")
+    slips = FollowUpSlip.objects.all()
+
+    assert slips.filter(community=lanshan, closed_at__isnull=True).exists()
+    assert slips.filter(community=lanshan, closed_at__isnull=False).exclude(findings="").exists()
+    others = slips.exclude(community=lanshan)
+    assert others.filter(closed_at__isnull=True).exists() and others.filter(closed_at__isnull=False).exists()
+    assert slips.filter(closed_at__isnull=True, due_on__lt=timezone.localdate()).exists()  # one overdue
+    for slip in slips.select_related("petition"):
+        assert slip.community_id == slip.petition.community_id
+
+
+def test_ratings_include_a_dissatisfied_one_with_a_review_under_way(seeded):
+    assert set(Rating.objects.values_list("level", flat=True)) == set(Rating.Level.values)
+    dissatisfied = Rating.objects.select_related("outcome__petition").get(level=Rating.Level.DISSATISFIED)
+    petition = dissatisfied.outcome.petition
+    assert petition.status == S.REOPENED and petition.due_kind == DueKind.REVIEW_ANSWER
+    review = ReviewRequest.objects.get(petition=petition)
+    assert review.of_outcome == dissatisfied.outcome and review.answered_at is None
+
+
+def test_each_story_is_told_once_however_often_it_runs(seeded):
+    for item in STORIES:
+        assert Petition.objects.filter(summary=item.summary).count() == 1, item.plot
+    assert "Demo petitions filed" in seeded
+
+    again = seed()
+
+    assert "Demo petitions filed" not in again
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(2026, 2, 24, 10, 0, tzinfo=SHANGHAI),  # the first working day after the Spring Festival
+        dt.datetime(2026, 10, 1, 15, 0, tzinfo=SHANGHAI),  # National Day
+        dt.datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI),  # early January: last year's hours are the past weeks
+    ],
+)
+def test_every_state_is_there_whenever_it_is_first_run(monkeypatch, settings, at):
+    settings.HOLIDAY_CONFIRMED_YEARS = [2026, 2027]
+    monkeypatch.setattr(timezone, "now", lambda: at)
+
+    seed()
+
+    assert set(Petition.objects.values_list("status", flat=True)) == set(S.values)
+    today = at.date()
+    assert Petition.objects.filter(due_kind=DueKind.ACCEPTANCE, due_on__lt=today).exists()
+    assert Petition.objects.filter(due_kind=DueKind.ANSWER, due_on__lt=today).exists()
