@@ -29,6 +29,16 @@ OPERATIONS = {
     ("get", "/api/v1/appointments/{appointment_id}"): ("appointment_get", "appointments"),
     ("post", "/api/v1/appointments/{appointment_id}/cancel"): ("appointment_cancel", "appointments"),
     ("post", "/api/v1/appointments/{appointment_id}/reschedule"): ("appointment_reschedule", "appointments"),
+    ("get", "/api/v1/petitions/{reference}"): ("petition_get", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/outcomes"): ("outcome_record", "petitions"),
+    ("post", "/api/v1/outcomes/{outcome_id}/correct"): ("outcome_correct", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/accept"): ("petition_accept", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/not-accept"): ("petition_not_accept", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/refer"): ("petition_refer", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/extend"): ("petition_extend", "petitions"),
+    ("post", "/api/v1/petitions/{reference}/close"): ("petition_close", "petitions"),
+    ("post", "/api/v1/commitments/{commitment_id}/complete"): ("commitment_complete", "petitions"),
+    ("post", "/api/v1/slips/{slip_id}/close"): ("slip_close", "petitions"),
 }
 ERROR_REF = "#/components/schemas/ErrorOut"
 

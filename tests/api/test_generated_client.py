@@ -18,6 +18,7 @@ from django.test import Client as DjangoClient
 from django.utils import timezone
 
 from appointments.models import PetitionCategory
+from departments.models import StaffMember
 from scheduler.wsgi import application
 from tests import factories as f
 
@@ -313,6 +314,90 @@ def test_every_error_parses_into_the_one_error_model(
     throttled = error_of(api, listing.sync_detailed(client=api.public()), 429, "throttled")
     assert throttled.detail == "操作太频繁了，请稍等片刻再试。"
     assert int(listing.sync_detailed(client=api.public()).headers["Retry-After"]) > 0
+
+
+def test_a_department_and_the_petition_office_follow_a_petition_to_its_close(
+    api, kiosk_key, other_kiosk_and_key, published, other_department, community, dept_staff
+):
+    m = api.m
+    kiosk = api.kiosk(kiosk_key)
+    staff = api.staff(f.token_for(dept_staff.staff))
+    officer = api.staff(f.token_for(f.staff("gc_officer", StaffMember.Role.PETITION_OFFICER)))
+    worker = api.staff(f.token_for(f.staff("gc_worker", StaffMember.Role.COMMUNITY_WORKER, community=community)))
+    op = lambda operation_id: api.op("petitions", operation_id)  # noqa: E731 - a short name for a long path
+    soon = timezone.localdate() + dt.timedelta(days=20)
+    filed = op("petition_create").sync(client=kiosk, body=petition_in(api, published.code, phone="13700001111"))
+
+    seen = op("petition_get").sync(filed.reference, client=kiosk)
+    assert isinstance(seen, m.PetitionOut) and seen.status == m.PetitionStatus.RECEIVED
+    assert seen.resident.phone == "137****1111" and seen.deadline.kind == m.DueKind.ACCEPTANCE
+    error_of(
+        api,
+        op("petition_get").sync_detailed(filed.reference, client=api.kiosk(other_kiosk_and_key[1])),
+        404,
+        "not_found",
+    )
+    error_of(api, op("petition_accept").sync_detailed(filed.reference, client=worker), 403, "forbidden")
+
+    accepted = op("petition_accept").sync(filed.reference, client=staff)
+    assert accepted.status == m.PetitionStatus.ACCEPTED and accepted.deadline.kind == m.DueKind.ANSWER
+    extend = op("petition_extend")
+    error_of(
+        api,
+        extend.sync_detailed(filed.reference, client=officer, body=m.ExtendIn(days=31, reason="需调取档案")),
+        422,
+        "invalid",
+        "days",
+    )
+    assert (
+        extend.sync(filed.reference, client=officer, body=m.ExtendIn(days=10, reason="需调取档案")).extension.days == 10
+    )
+
+    answered = op("outcome_record").sync(
+        filed.reference,
+        client=staff,
+        body=m.OutcomeIn(
+            answer="房产证将于下月办结。",
+            items=[
+                m.OutcomeItemIn(request="办理房产证", decision=m.Decision.SUPPORTED),
+                m.OutcomeItemIn(request="补偿款差额", decision=m.Decision.NOT_SUPPORTED),
+            ],
+            commitments=[m.CommitmentIn(responsible="区房产局产权科", action="办结房产证", due_on=soon)],
+            slip=m.SlipIn(to_check="回访群众是否领到房产证", due_on=soon),
+        ),
+    )
+    assert answered.status == m.PetitionStatus.FOLLOW_UP
+    [outcome] = answered.outcomes
+    assert [i.decision for i in outcome.items] == [m.Decision.SUPPORTED, m.Decision.NOT_SUPPORTED]
+    corrected = op("outcome_correct").sync(
+        outcome.id, client=staff, body=m.OutcomeCorrectIn(answer="房产证将于下月20日前办结。", reason="日期写错")
+    )
+    assert (corrected.outcomes[1].corrects, corrected.outcomes[0].corrected_by) == (
+        outcome.id,
+        corrected.outcomes[1].id,
+    )
+    assert corrected.outcomes[0].stage == m.AnswerStage.FIRST
+
+    op("commitment_complete").sync(
+        outcome.commitments[0].id, client=staff, body=m.CommitmentCompleteIn(note="房产证已办结")
+    )
+    done = op("slip_close").sync(answered.slips[0].id, client=worker, body=m.SlipCloseIn(findings="群众已领到房产证"))
+    assert done.status == m.PetitionStatus.ANSWERED and done.slips[0].findings == "群众已领到房产证"
+    assert op("petition_close").sync(filed.reference, client=staff).status == m.PetitionStatus.CLOSED
+    error_of(api, op("petition_close").sync_detailed(filed.reference, client=staff), 409, "conflict", "status")
+
+    refused = op("petition_create").sync(client=kiosk, body=petition_in(api, published.code))
+    not_accepted = op("petition_not_accept").sync(
+        refused.reference, client=staff, body=m.NotAcceptIn(reason="已进入诉讼程序", redirect_to="大东区人民法院")
+    )
+    assert not_accepted.status == m.PetitionStatus.NOT_ACCEPTED
+    assert not_accepted.acceptance.redirect_to == "大东区人民法院" and not_accepted.deadline is None
+    moved = op("petition_create").sync(client=kiosk, body=petition_in(api, published.code))
+    referred = op("petition_refer").sync(
+        moved.reference, client=staff, body=m.ReferIn(department=other_department.code, reason="属人社局职责")
+    )
+    assert referred.status == m.PetitionStatus.REFERRED and referred.referrals[0].to_department.code == "renshe"
+    error_of(api, op("petition_get").sync_detailed(moved.reference, client=staff), 404, "not_found", "petition")
 
 
 def test_an_undeclared_answer_would_not_go_unnoticed(api, published):
