@@ -127,6 +127,17 @@ def resident_find_by_id_number(*, actor: Actor, id_number: str) -> Resident:
     return resident
 
 
+def resident_id_number_view(*, actor: Actor, petition: Petition) -> str:
+    """Show a petition officer the full ID number of a petition's resident, recording that they saw it."""
+    if not actor.is_petition_officer:
+        raise Forbidden(_("Only a petition officer can see a resident's full ID number."))
+    resident = petition.resident
+    audit_record(
+        actor=actor, action="resident.id_number_view", target=resident, detail={"petition": petition.reference}
+    )
+    return resident.id_number
+
+
 def resident_name_correction_allowed(actor: Actor) -> bool:
     return actor.staff is not None and actor.staff.role in (
         StaffMember.Role.COMMUNITY_WORKER,
@@ -235,7 +246,8 @@ def petition_for_actor(*, actor: Actor, reference: str, field: str = "petition")
         Petition.objects.select_related("resident", "department", "community", "category")
         .filter(reference=reference)
         .first()
-        if isinstance(reference, str)
+        # A reference is short and printable; anything else (a NUL byte, say) would make PostgreSQL refuse the query.
+        if isinstance(reference, str) and reference.isprintable() and len(reference) <= 64
         else None
     )
     if petition is None or not petition_visible_to(petition, actor):

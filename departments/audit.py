@@ -28,6 +28,8 @@ class AuditEvent(models.Model):
         # The table keeps the name it was created with when the trail lived in appointments.
         db_table = "appointments_auditevent"
         ordering = ["-at"]
+        # A record's history (the petition page) reads its events by target.
+        indexes = [models.Index(fields=["target_type", "target_id", "at"], name="audit_by_target")]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
