@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduler.errors import DomainError, InvalidInput
 
 from .. import identity
+from ..models import Rating
 from ..petitions import NAME_MAX, SUMMARY_MAX, SUMMARY_MIN, identity_check, name_clean
 
 
@@ -192,4 +193,38 @@ class CheckInForm(KioskForm):
             "invalid": _("The query code has 8 digits; please check it."),
         },
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": "8"}),
+    )
+
+
+REMARK_MAX = 500
+REVIEW_REASON_MAX = 1000
+
+
+class RatingForm(KioskForm):
+    """How satisfied the resident is with the answer: three big buttons, and a remark if they wish."""
+
+    level = forms.ChoiceField(
+        label=_("Are you satisfied with this answer?"),
+        choices=Rating.Level.choices,
+        error_messages={
+            "required": _("Please choose how satisfied you are."),
+            "invalid_choice": _("Please choose how satisfied you are."),
+        },
+    )
+    remark = forms.CharField(
+        label=_("Anything you would like to add (optional)"),
+        required=False,
+        max_length=REMARK_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": REMARK_MAX}),
+        error_messages={"max_length": _("Please keep it to 500 characters.")},
+    )
+
+
+class ReviewForm(KioskForm):
+    reason = forms.CharField(
+        label=_("Why are you not satisfied? (optional)"),
+        required=False,
+        max_length=REVIEW_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": REVIEW_REASON_MAX}),
+        error_messages={"max_length": _("Please keep it to 1000 characters.")},
     )

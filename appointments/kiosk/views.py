@@ -34,7 +34,8 @@ from ..booking import (
     appointment_reschedule,
     petition_file_and_book,
 )
-from ..models import Appointment
+from ..models import Appointment, Rating, ReviewRequest
+from ..outcomes.services import rating_give, review_request
 from ..petitions import petition_find_by_query_code
 from .format import kiosk_when
 from .forms import (
@@ -44,10 +45,18 @@ from .forms import (
     IdentityForm,
     KioskKeyForm,
     ProgressLookupForm,
+    RatingForm,
+    ReviewForm,
     SlotChoiceForm,
     SummaryForm,
 )
-from .selectors import category_list_active, department_list_bookable, petition_progress_get
+from .selectors import (
+    PetitionProgress,
+    category_list_active,
+    department_list_bookable,
+    petition_outcome_progress,
+    petition_progress_get,
+)
 
 BOOKING = "kiosk_booking"
 RECEIPT = "kiosk_receipt"
@@ -55,6 +64,8 @@ PROGRESS = "kiosk_progress"
 RESCHEDULE_SLOT = "kiosk_reschedule_slot"
 CHECKED_IN = "kiosk_checked_in"
 MOVED = "kiosk_moved"
+RATED = "kiosk_rated"
+REVIEWED = "kiosk_reviewed"
 KEY_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
 BOOKING_STEPS = 6
 RESCHEDULE_STEPS = 3
@@ -405,7 +416,8 @@ def book_receipt(request):
     return _receipt_page(request, appointment, kind="booked")
 
 
-# Progress: look up with the query code and the mobile's last 4 digits, then cancel or reschedule.
+# Progress: look up with the query code and the mobile's last 4 digits, then cancel or reschedule, or rate the
+# answer and ask for a review.
 
 
 @kiosk_required
@@ -420,6 +432,8 @@ def progress_lookup(request):
         else:
             if petition is not None:
                 request.session[PROGRESS] = petition.pk
+                request.session.pop(RATED, None)
+                request.session.pop(REVIEWED, None)
                 return redirect("kiosk:progress_status")
             form.add_error(None, _("We found no matter with this query code and mobile number. Please check both."))
     return _render(request, "progress_lookup.html", {"form": form}, status=400 if form.errors else 200)
@@ -430,18 +444,116 @@ def _progress(request):
     return petition_progress_get(petition_id=petition_id) if petition_id else None
 
 
+def _status_page(request, progress: PetitionProgress, *, rating_form=None, rating_error=None, status: int = 200):
+    appointment = progress.appointment
+    context = {
+        "progress": progress,
+        "decisions": petition_outcome_progress(progress.petition),
+        "can_change": progress.can_change_at(request.kiosk.community_id),
+        "can_print": appointment is not None and appointment.status in RECEIPT_STATUSES,
+        "rating_form": rating_form or RatingForm(),
+        "rating_error": rating_error,
+        "today": timezone.localdate(),
+    }
+    return _render(request, "progress_status.html", context, status=status)
+
+
 @kiosk_required
 def progress_status(request):
     progress = _progress(request)
     if progress is None:
         return redirect("kiosk:progress_lookup")
-    appointment = progress.appointment
+    return _status_page(request, progress)
+
+
+# Rating the answer and asking for a review: only for the petition this visit looked up with its query code
+# and mobile digits (so the lookup's limit on wrong guesses covers these too).
+
+
+@kiosk_required
+@require_POST
+def progress_rate(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, progress, rating_form=form, status=400)
+    try:
+        rating = rating_give(
+            actor=request.actor,
+            petition=progress.petition,
+            level=form.cleaned_data["level"],
+            remark=form.cleaned_data["remark"],
+        )
+    except DomainError as refused:
+        return _status_page(
+            request, progress, rating_form=form, rating_error=refused.message, status=refused.status_code
+        )
+    request.session[RATED] = rating.pk
+    if rating.level == Rating.Level.DISSATISFIED:
+        return redirect("kiosk:progress_review")
+    return redirect("kiosk:progress_rated")
+
+
+@kiosk_required
+def progress_rated(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    rating = Rating.objects.filter(pk=request.session.get(RATED) or 0, outcome__petition=progress.petition).first()
+    if rating is None:
+        return redirect("kiosk:progress_status")
+    return _render(request, "rated.html", {"rating": rating})
+
+
+def _review_page(request, progress: PetitionProgress, *, form=None, error=None, status: int = 200):
+    decisions = petition_outcome_progress(progress.petition)
     context = {
-        "progress": progress,
-        "can_change": progress.can_change_at(request.kiosk.community_id),
-        "can_print": appointment is not None and appointment.status in RECEIPT_STATUSES,
+        "petition": progress.petition,
+        "answer": decisions.answer,
+        "form": form or ReviewForm(),
+        "error": error,
+        # Straight after 不满意: say why this screen came up.
+        "just_rated": bool(
+            decisions.answer
+            and decisions.answer.rating
+            and decisions.answer.rating.pk == request.session.get(RATED)
+            and decisions.answer.rating.level == Rating.Level.DISSATISFIED
+        ),
     }
-    return _render(request, "progress_status.html", context)
+    return _render(request, "review.html", context, status=status)
+
+
+@kiosk_required
+@require_http_methods(["GET", "POST"])
+def progress_review(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    if request.method == "GET":
+        return _review_page(request, progress)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, progress, form=form, status=400)
+    try:
+        review = review_request(actor=request.actor, petition=progress.petition, reason=form.cleaned_data["reason"])
+    except DomainError as refused:
+        return _review_page(request, progress, form=form, error=refused.message, status=refused.status_code)
+    request.session[REVIEWED] = review.pk
+    return redirect("kiosk:progress_reviewed")
+
+
+@kiosk_required
+def progress_reviewed(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    review = ReviewRequest.objects.filter(pk=request.session.get(REVIEWED) or 0, petition=progress.petition).first()
+    if review is None:
+        return redirect("kiosk:progress_status")
+    context = {"review": review, "decisions": petition_outcome_progress(progress.petition)}
+    return _render(request, "reviewed.html", context)
 
 
 @kiosk_required

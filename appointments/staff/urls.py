@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import residents, views
+from . import petitions, residents, slips, views
 
 app_name = "staff"
 
@@ -12,9 +12,13 @@ urlpatterns = [
     path("sessions/<int:appointment_id>/end", views.end, name="end"),
     path("community/", views.community_today, name="community"),
     path("community/check-in/<int:appointment_id>", views.check_in, name="check-in"),
+    path("community/slips/", slips.slip_list, name="slips"),
+    path("community/slips/<int:slip_id>/close", slips.slip_close_page, name="slip-close"),
     path("office/", views.office, name="office"),
     path("office/flags/<int:session_id>/clear", views.flag_clear, name="flag-clear"),
     path("residents/name/", residents.resident_name, name="resident-name"),
+    path("petitions/", petitions.petition_list, name="petitions"),
+    path("petitions/<str:reference>/", petitions.petition_detail, name="petition"),
     path("hours/", views.hours_index, name="hours"),
     path("hours/<slug:code>/", views.hours_department, name="hours-department"),
 ]

@@ -13,6 +13,7 @@ from django.urls import resolve
 from appointments.booking import appointment_book
 from appointments.kiosk import urls as kiosk_urls
 from appointments.models import Appointment
+from appointments.outcomes.services import ItemIn, OutcomeIn, outcome_record
 from tests import factories as f
 
 from .conftest import SUMMARY, confirm_token, day_of
@@ -60,7 +61,7 @@ class Walk:
 
 
 def test_no_kiosk_page_shows_a_full_id_number_or_mobile_after_back_a_refusal_or_an_error(
-    kiosk_client, kiosk, suggesting, open_slots
+    kiosk_client, kiosk, suggesting, open_slots, dept_staff
 ):
     walk = Walk(kiosk_client)
     wrong_check = "0" if ID_NUMBER[-1] != "0" else "1"
@@ -122,6 +123,23 @@ def test_no_kiosk_page_shows_a_full_id_number_or_mobile_after_back_a_refusal_or_
     walk.get("/kiosk/progress/receipt/")
     walk.get("/kiosk/progress/status/")
     walk.get("/kiosk/progress/cancel/")
+
+    # Another matter of hers, answered: rated, rated again (refused), then a review asked and confirmed.
+    answered = f.petition(kiosk, suggesting, **PERSON)
+    outcome_record(
+        actor=dept_staff,
+        petition=answered,
+        data=OutcomeIn(answer="已督促开发商补交材料。", items=[ItemIn(request="办理房产证", decision="supported")]),
+    )
+    walk.post("/kiosk/progress/", {"query_code": answered.query_code, "phone_last4": PHONE[-4:]})
+    walk.get("/kiosk/progress/status/")
+    walk.post("/kiosk/progress/rate/", {"level": "satisfied", "remark": f"我的电话{PHONE}"})
+    walk.get("/kiosk/progress/rated/")
+    assert walk.post("/kiosk/progress/rate/", {"level": "dissatisfied"}).status_code == 409
+    walk.get("/kiosk/progress/review/")
+    walk.post("/kiosk/progress/review/", {"reason": "不满意"})
+    walk.get("/kiosk/progress/review/done/")
+    walk.get("/kiosk/progress/status/")
 
     # Check-in refused (far too early), then the next person: start over, and press Back.
     assert walk.post("/kiosk/check-in/", {"query_code": code}).status_code == 400
