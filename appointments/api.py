@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -29,18 +28,13 @@ from .booking import (
 from .kiosk.selectors import category_list_active
 from .models import (
     Appointment,
-    Commitment,
-    FollowUpSlip,
     Outcome,
-    OutcomeItem,
     Petition,
     PetitionCategory,
-    Rating,
-    Referral,
-    ReviewRequest,
 )
 from .outcomes import lifecycle
 from .outcomes import services as outcomes
+from .outcomes.selectors import petition_with_history
 from .petitions import petition_create, petition_for_actor, petition_visible_to
 from .schemas import (
     REFERENCE_PATTERN,
@@ -353,25 +347,6 @@ Reference = Annotated[str, WithJsonSchema({"type": "string", "pattern": REFERENC
 REFERENCE = Path(..., description="The petition's reference (XF followed by 14 digits)")
 PETITION_WRITE_ERRORS = errors(400, 401, 403, 404, 409, 413, 422)
 PETITION_VISIBILITY = "A petition that the caller may not see answers 404, exactly as one that does not exist."
-
-
-def petition_with_history(petition: Petition) -> Petition:
-    """Load a petition's whole history in a fixed number of queries, however long it is."""
-    prefetch_related_objects(
-        [petition],
-        Prefetch("appointments", queryset=Appointment.objects.select_related("slot").order_by("slot__starts_at", "pk")),
-        Prefetch("outcomes", queryset=Outcome.objects.select_related("department").order_by("recorded_at", "pk")),
-        Prefetch("outcomes__items", queryset=OutcomeItem.objects.select_related("referred_to").order_by("position")),
-        Prefetch("outcomes__commitments", queryset=Commitment.objects.order_by("due_on", "pk")),
-        Prefetch("outcomes__rating", queryset=Rating.objects.all()),
-        Prefetch("slips", queryset=FollowUpSlip.objects.select_related("community").order_by("due_on", "pk")),
-        Prefetch("review_requests", queryset=ReviewRequest.objects.order_by("requested_at", "pk")),
-        Prefetch(
-            "referrals",
-            queryset=Referral.objects.select_related("from_department", "to_department").order_by("at", "pk"),
-        ),
-    )
-    return petition
 
 
 def _department_ref(department) -> dict:
