@@ -550,3 +550,30 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition}: {self.from_department} → {self.to_department}"
+
+
+class TurnAway(models.Model):
+    """A resident at a kiosk who found no free consultation time with a department; no personal data is kept."""
+
+    class Reason(models.TextChoices):
+        NO_FREE_TIME = "no_free_time", _("No free time in the booking window")
+        JUST_TAKEN = "just_taken", _("The time was taken and nothing was left")
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(_("when"), db_index=True)
+    reason = models.CharField(_("why"), max_length=20, choices=Reason.choices, default=Reason.NO_FREE_TIME)
+
+    class Meta:
+        ordering = ["-at", "pk"]
+        verbose_name = _("resident turned away")
+        verbose_name_plural = _("residents turned away")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["no_free_time", "just_taken"]), name="turnaway_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.at:%Y-%m-%d %H:%M}"

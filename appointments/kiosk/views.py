@@ -34,7 +34,8 @@ from ..booking import (
     appointment_reschedule,
     petition_file_and_book,
 )
-from ..models import Appointment, Rating, ReviewRequest
+from ..models import Appointment, Rating, ReviewRequest, TurnAway
+from ..office.turnaways import turn_away_record
 from ..outcomes.services import rating_give, review_request
 from ..petitions import petition_find_by_query_code
 from .format import kiosk_when
@@ -59,6 +60,8 @@ from .selectors import (
 )
 
 BOOKING = "kiosk_booking"
+# The departments this visit already counted a resident turned away from (ids only).
+TURNED_AWAY = "kiosk_turned_away"
 RECEIPT = "kiosk_receipt"
 PROGRESS = "kiosk_progress"
 RESCHEDULE_SLOT = "kiosk_reschedule_slot"
@@ -280,8 +283,19 @@ def _flow(mode: str, step: int, current: Appointment | None) -> dict:
     return {"mode": mode, "step": step, "steps": RESCHEDULE_STEPS, "current": current}
 
 
+def _turned_away(request, department, reason: str) -> None:
+    """Count a resident who found no free time with this department, once per kiosk visit and department."""
+    noted = request.session.get(TURNED_AWAY, [])
+    if department.pk in noted:
+        return
+    turn_away_record(department=department, kiosk=getattr(request, "kiosk", None), reason=reason)
+    request.session[TURNED_AWAY] = [*noted, department.pk]
+
+
 def _days_page(request, *, department, mode: str, current: Appointment | None = None):
     days = day_list_availability(department=department)
+    if not any(day.is_bookable and day.free_seats for day in days):
+        _turned_away(request, department, TurnAway.Reason.NO_FREE_TIME)
     context = {"days": days, "department": department, **_flow(mode, 5 if mode == "book" else 1, current)}
     return _render(request, "days.html", context)
 
@@ -335,6 +349,8 @@ def book_time(request):
 def _taken_page(request, *, department, around: dt.datetime | None, mode: str, current: Appointment | None = None):
     around = around or timezone.now()
     nearest = slot_list_nearest_free(department=department, around=around)
+    if not nearest:
+        _turned_away(request, department, TurnAway.Reason.JUST_TAKEN)
     context = {"nearest": nearest, "department": department, "mode": mode, "current": current}
     return _render(request, "taken.html", context, status=409)
 

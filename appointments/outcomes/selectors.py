@@ -32,6 +32,7 @@ from ..models import (
     ReviewRequest,
     VideoSession,
 )
+from ..office import figures
 from .lifecycle import BOOKABLE_STATUSES, UNDECIDED_STATUSES, S, can_decide, days_left
 from .services import ANSWERABLE_STATUSES
 
@@ -61,6 +62,9 @@ class PetitionSearch:
     community: str = ""
     category: str = ""
     deadline: str = ""
+    # A dashboard figure to drill down to (appointments.office.figures) and its week, YYYY-Www (this week if blank).
+    figure: str = ""
+    week: str = ""
 
 
 def petition_scope(actor: Actor) -> QuerySet[Petition]:
@@ -129,6 +133,9 @@ def petition_search(*, actor: Actor, search: PetitionSearch, today: dt.date | No
         petitions = petitions.filter(community__code=search.community)
     if search.category:
         petitions = petitions.filter(category__code=search.category)
+    if search.figure in figures.PETITION_FIGURES:
+        period = figures.week_period_parse(search.week, today=today)
+        petitions = figures.figure_petitions(name=search.figure, period=period, petitions=petitions)
     if search.deadline == DeadlineFilter.OVERDUE:
         return petitions.filter(due_on__lt=today).order_by("due_on", "pk")
     if search.deadline == DeadlineFilter.SOON:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -26,6 +26,7 @@ from scheduler.selectors import slot_list_open
 
 from ..booking import appointment_book
 from ..models import Commitment, Outcome, OutcomeItem, Petition
+from ..office import figures
 from ..outcomes import selectors
 from ..outcomes.lifecycle import can_decide, petition_accept, petition_close, petition_extend, petition_not_accept
 from ..outcomes.lifecycle import petition_refer as petition_refer_service
@@ -45,7 +46,7 @@ from ..petitions import petition_for_actor, resident_id_number_view
 from .views import Role, StaffRequest, staff_page
 
 PAGE_SIZE = 25
-FILTERS = ("status", "department", "community", "category", "deadline")
+FILTERS = ("status", "department", "community", "category", "deadline", "figure", "week")
 # Blank rows the outcome form offers for request items and for commitments.
 ITEM_ROWS = 3
 COMMITMENT_ROWS = 2
@@ -66,6 +67,30 @@ def _posted_int(value: str | None, *, digits: int = 18) -> int | None:
 
 
 # The list ------------------------------------------------------------------------------------------------------
+
+# What the list says it shows when opened from a dashboard figure (open_<status> reads the status's own name).
+FIGURE_LABELS = {
+    "filed": pgettext_lazy("dashboard figure", "Filed"),
+    "handled": pgettext_lazy("dashboard figure", "Handled"),
+    "resolved": pgettext_lazy("dashboard figure", "Resolved"),
+    "answered": pgettext_lazy("dashboard figure", "Answered"),
+    "answered_on_time": pgettext_lazy("dashboard figure", "Answered on time"),
+    "rated": pgettext_lazy("dashboard figure", "Rated"),
+    "satisfied": pgettext_lazy("dashboard figure", "Satisfied or basically satisfied"),
+    "overdue": pgettext_lazy("dashboard figure", "Past their deadline"),
+    "due_within_3_days": pgettext_lazy("dashboard figure", "Due within 3 days"),
+    "sessions_held": pgettext_lazy("dashboard figure", "Sessions held"),
+    "no_shows": pgettext_lazy("dashboard figure", "Residents who did not attend"),
+    "failed_connections": pgettext_lazy("dashboard figure", "Failed connections"),
+    "open_slips": pgettext_lazy("dashboard figure", "Open follow-up slips"),
+    "open": pgettext_lazy("dashboard figure", "Open"),
+}
+
+
+def _figure_label(name: str) -> str:
+    if name.startswith("open_"):
+        return str(dict(Petition.Status.choices).get(name[5:], name))
+    return str(FIGURE_LABELS.get(name, name))
 
 
 def _search_text(params: QueryDict) -> str:
@@ -149,9 +174,17 @@ def petition_list(request: StaffRequest) -> HttpResponse:
         "resident": search.resident_id,
         **{key: getattr(search, key) for key in FILTERS},
     }
+    drill_down = None
+    if search.figure in figures.PETITION_FIGURES:
+        drill_down = {
+            "figure": _figure_label(search.figure),
+            "week": figures.week_period_parse(search.week, today=today).label,
+            "clear_url": _list_url({**kept, "figure": None, "week": None}),
+        }
     context = {
         "search": search,
         "search_error": search_error,
+        "drill_down": drill_down,
         "page": page,
         "rows": rows,
         "counts": selectors.deadline_counts(actor=actor, today=today),
