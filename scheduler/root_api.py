@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from appointments.api import router as appointments_router
+from appointments.office.api import router as office_router
 from departments.api import router as departments_router
 from departments.auth import CsrfRefused
 
@@ -43,6 +44,7 @@ TAGS = [
     {"name": "weeks", "description": "Publishing a department's week of consultation times"},
     {"name": "petitions", "description": "A resident's matter"},
     {"name": "appointments", "description": "A petition booked into a consultation time"},
+    {"name": "reports", "description": "The petition office's figures: the weekly data report"},
 ]
 
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
@@ -112,6 +114,7 @@ api = PetitionOfficeAPI(
 api.add_router("/v1/", departments_router)
 api.add_router("/v1/", scheduler_router)
 api.add_router("/v1/", appointments_router)
+api.add_router("/v1/", office_router)
 
 
 def error_response(

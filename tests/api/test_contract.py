@@ -39,6 +39,7 @@ OPERATIONS = {
     ("post", "/api/v1/petitions/{reference}/close"): ("petition_close", "petitions"),
     ("post", "/api/v1/commitments/{commitment_id}/complete"): ("commitment_complete", "petitions"),
     ("post", "/api/v1/slips/{slip_id}/close"): ("slip_close", "petitions"),
+    ("get", "/api/v1/reports/weekly"): ("report_weekly", "reports"),
 }
 ERROR_REF = "#/components/schemas/ErrorOut"
 
