@@ -1,6 +1,7 @@
 """Turn a department's weekly rules into published slots, one ISO week at a time."""
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -11,10 +12,12 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.audit import audit_record
 from departments.models import Department
+from departments.services import Actor
 
 from .calendar import DayInfo, consultation_weekday, days_info, holiday_year_is_confirmed
-from .errors import Conflict, InvalidInput, ProvisionalHolidayYear
+from .errors import Conflict, DomainError, Forbidden, InvalidInput, ProvisionalHolidayYear
 from .models import SEAT_HOLDING_STATUSES, SESSION_MINUTES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
 
 # ASCII digits only: `\d` would also take full-width "２０２６", which int() reads as 2026.
@@ -98,21 +101,30 @@ def _rule_times(rule: ConsultationRule, day: dt.date, zone: ZoneInfo) -> list[tu
     return times
 
 
-def week_plan(*, department: Department, iso_year: int, iso_week: int) -> list[DayPlan]:
-    """Work out each day of a week: its calendar kind, any closure, and the slots the rules give."""
-    days = iso_week_days(iso_year, iso_week)
-    zone = service_zone()
+def _rules_and_closures(department_ids: list[int], days: list[dt.date]):
     rules = list(
-        ConsultationRule.objects.filter(department=department, effective_from__lte=days[-1])
+        ConsultationRule.objects.filter(department_id__in=department_ids, effective_from__lte=days[-1])
         .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=days[0]))
         .order_by("weekday", "start_time", "pk")
     )
     closures = list(
-        Closure.objects.filter(Q(department=department) | Q(department__isnull=True))
+        Closure.objects.filter(Q(department_id__in=department_ids) | Q(department__isnull=True))
         .filter(start_date__lte=days[-1], end_date__gte=days[0])
         .order_by("start_date")
     )
-    infos = days_info(days)
+    return rules, closures
+
+
+def _day_plans(
+    department_id: int,
+    days: list[dt.date],
+    rules: list[ConsultationRule],
+    closures: list[Closure],
+    infos: dict[dt.date, DayInfo],
+) -> list[DayPlan]:
+    zone = service_zone()
+    rules = [r for r in rules if r.department_id == department_id]
+    closures = [c for c in closures if c.department_id in (None, department_id)]
     plan = []
     for day in days:
         day_plan = DayPlan(info=infos[day])
@@ -134,6 +146,58 @@ def week_plan(*, department: Department, iso_year: int, iso_week: int) -> list[D
             day_plan.slots.sort(key=lambda s: s.starts_at)
         plan.append(day_plan)
     return plan
+
+
+def week_plan(*, department: Department, iso_year: int, iso_week: int) -> list[DayPlan]:
+    """Work out each day of a week: its calendar kind, any closure, and the slots the rules give."""
+    days = iso_week_days(iso_year, iso_week)
+    rules, closures = _rules_and_closures([department.pk], days)
+    return _day_plans(department.pk, days, rules, closures, days_info(days))
+
+
+@dataclass(frozen=True)
+class RuleWeek:
+    """What a department's rules give in one week: sessions on each weekday (0 = Monday) and seats per session."""
+
+    sessions_by_day: dict[int, int]
+    seats_per_session: int
+
+
+def weeks_rule_sessions(*, department_ids: list[int], iso_year: int, iso_week: int) -> dict[int, RuleWeek]:
+    """Count the sessions each department's rules give in a week, in a constant number of queries."""
+    days = iso_week_days(iso_year, iso_week)
+    rules, closures = _rules_and_closures(department_ids, days)
+    infos = days_info(days)
+    result = {}
+    for department_id in department_ids:
+        plans = _day_plans(department_id, days, rules, closures, infos)
+        by_day = {p.info.date.weekday(): len(p.slots) for p in plans if p.slots}
+        capacities = [s.capacity for p in plans for s in p.slots]
+        seats = round(sum(capacities) / len(capacities)) if capacities else 1
+        result[department_id] = RuleWeek(sessions_by_day=by_day, seats_per_session=max(1, seats))
+    return result
+
+
+def plan_spread(slots: list[PlannedSlot], sessions: int) -> list[PlannedSlot]:
+    """Keep `sessions` of a day's slots, spread evenly over the day (all of them when it asks for as many)."""
+    if sessions >= len(slots):
+        return list(slots)
+    if sessions <= 0:
+        return []
+    step = len(slots) / sessions
+    return [slots[math.floor(i * step)] for i in range(sessions)]
+
+
+def week_plan_limited(day_plans: list[DayPlan], plan: dict[int, int]) -> list[DayPlan]:
+    """Apply a plan {weekday: sessions} to a week's days: never a time the rules do not give."""
+    return [
+        DayPlan(
+            info=day.info,
+            closure_reason=day.closure_reason,
+            slots=plan_spread(day.slots, plan.get(day.info.date.weekday(), 0)),
+        )
+        for day in day_plans
+    ]
 
 
 @dataclass
@@ -179,8 +243,15 @@ def week_publish(
     iso_week: int,
     published_by=None,
     confirm_provisional_holidays: bool = False,
+    plan: dict[int, int] | None = None,
 ) -> PublishResult:
-    """Materialise a week's slots from the rules minus closures and holidays, idempotently."""
+    """Materialise a week's slots from the rules minus closures and holidays, idempotently.
+
+    With a plan {weekday: sessions}, only that many of the slots the rules give on each day are published
+    (spread over the day); a weekday missing from the plan gets none.
+    """
+    if plan is not None and any(not isinstance(n, int) or n < 0 for n in plan.values()):
+        raise InvalidInput(_("A plan gives each day a whole number of sessions, zero or more."), field="plan")
     provisional = week_provisional_years(iso_year, iso_week)
     if provisional and not confirm_provisional_holidays:
         raise ProvisionalHolidayYear(
@@ -204,7 +275,10 @@ def week_publish(
         )
     }
     new_slots = []
-    for day_plan in week_plan(department=department, iso_year=iso_year, iso_week=iso_week):
+    day_plans = week_plan(department=department, iso_year=iso_year, iso_week=iso_week)
+    if plan is not None:
+        day_plans = week_plan_limited(day_plans, plan)
+    for day_plan in day_plans:
         for planned in day_plan.slots:
             slot = existing.pop(planned.starts_at, None)
             if slot is None:
@@ -283,3 +357,58 @@ def week_publish(
 def week_close(*, week: ScheduleWeek) -> None:
     """Close a past week: its slots stay on record but can no longer be booked or republished."""
     ScheduleWeek.objects.filter(pk=week.pk).update(status=ScheduleWeek.Status.CLOSED)
+
+
+@dataclass
+class PlannedPublishing:
+    """What publishing one department's planned week did, or why it did not."""
+
+    department: Department
+    sessions: int
+    result: PublishResult | None = None
+    refused: str = ""
+
+
+def weeks_publish_planned(
+    *,
+    actor: Actor,
+    plans: dict[Department, dict[int, int]],
+    iso_year: int,
+    iso_week: int,
+    confirm_provisional_holidays: bool = False,
+) -> list[PlannedPublishing]:
+    """Publish every planned department's week in one step (petition officers); each department on its own.
+
+    One department refused (a closed week, an unconfirmed holiday year) leaves the others published.
+    """
+    if not actor.is_petition_officer:
+        raise Forbidden(_("Only a petition officer may publish the planned weeks."))
+    week_check_publishable(iso_year=iso_year, iso_week=iso_week)
+    outcomes = []
+    for department, plan in plans.items():
+        outcome = PlannedPublishing(department=department, sessions=sum(plan.values()))
+        try:
+            with transaction.atomic():
+                outcome.result = week_publish(
+                    department=department,
+                    iso_year=iso_year,
+                    iso_week=iso_week,
+                    published_by=actor.staff.user if actor.staff else None,
+                    confirm_provisional_holidays=confirm_provisional_holidays,
+                    plan=plan,
+                )
+                audit_record(
+                    actor=actor,
+                    action="week.publish_planned",
+                    target=outcome.result.week,
+                    detail={
+                        "plan": {str(day): n for day, n in sorted(plan.items())},
+                        "created": outcome.result.created,
+                        "updated": outcome.result.updated,
+                        "removed": outcome.result.removed,
+                    },
+                )
+        except DomainError as error:
+            outcome.refused = str(error.message)
+        outcomes.append(outcome)
+    return outcomes
