@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import petitions, residents, slips, views
+from . import dashboard, petitions, planning, reports, residents, slips, views
 
 app_name = "staff"
 
@@ -15,10 +15,13 @@ urlpatterns = [
     path("community/slips/", slips.slip_list, name="slips"),
     path("community/slips/<int:slip_id>/close", slips.slip_close_page, name="slip-close"),
     path("office/", views.office, name="office"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("office/flags/<int:session_id>/clear", views.flag_clear, name="flag-clear"),
     path("residents/name/", residents.resident_name, name="resident-name"),
     path("petitions/", petitions.petition_list, name="petitions"),
     path("petitions/<str:reference>/", petitions.petition_detail, name="petition"),
     path("hours/", views.hours_index, name="hours"),
     path("hours/<slug:code>/", views.hours_department, name="hours-department"),
+    path("planning/", planning.planning, name="planning"),
+    path("reports/weekly/", reports.weekly_report, name="report"),
 ]
