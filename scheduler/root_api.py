@@ -144,6 +144,8 @@ _PYDANTIC_MESSAGES = {
     "date_parsing": lambda: _("Please give a date as YYYY-MM-DD."),
     "date_type": lambda: _("Please give a date as YYYY-MM-DD."),
     "bool_parsing": lambda: _("Please give true or false."),
+    "enum": lambda: _("Please choose one of the listed values."),
+    "literal_error": lambda: _("Please choose one of the listed values."),
     "model_attributes_type": lambda: _("Please send a JSON object."),
     "model_type": lambda: _("Please send a JSON object."),
     "dict_type": lambda: _("Please send a JSON object."),

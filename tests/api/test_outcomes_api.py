@@ -502,6 +502,16 @@ def test_a_bad_answer_is_refused_naming_the_field_and_changes_nothing(staff, oth
     assert state(filed) == before
 
 
+def test_an_unknown_decision_is_explained_as_a_choice_in_the_callers_language(staff, filed):
+    body = outcome_body(items=[{"request": "办证", "decision": "maybe"}])
+
+    chinese = refused(staff.post(url(filed, "outcomes"), body), 422, "items.0.decision")
+    english = staff.post(url(filed, "outcomes"), body, **{"Accept-Language": "en"}).json()
+
+    assert "请从列出的选项中选择" in chinese["detail"]
+    assert "Please choose one of the listed values." in english["detail"]
+
+
 def test_only_its_department_or_an_officer_records_an_answer(worker, outsider, kiosk_caller, staff, filed):
     before = state(filed)
 
