@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db.models import (
     CharField,
     Count,
-    DateField,
+    DateTimeField,
+    DurationField,
     Exists,
     ExpressionWrapper,
     F,
@@ -168,9 +169,14 @@ def _answered_in(period: Period) -> Q:
 
 def _answered_on_time_in(period: Period) -> Q:
     # The answer period runs from acceptance: 60 days plus any extension, in calendar days (the district's default).
-    deadline = ExpressionWrapper(
-        TruncDate("petition__accepted_at", tzinfo=_zone()) + F("petition__extension_days") + ANSWER_DAYS,
-        output_field=DateField(),
+    # The deadline's day is the local day of acceptance plus the period (whole days keep the local time of day,
+    # and Asia/Shanghai has no daylight saving). Datetime-plus-duration works the same on PostgreSQL and SQLite,
+    # where date-plus-integer does not.
+    answer_days = ExpressionWrapper(
+        (F("petition__extension_days") + ANSWER_DAYS) * Value(dt.timedelta(days=1)), output_field=DurationField()
+    )
+    deadline = TruncDate(
+        ExpressionWrapper(F("petition__accepted_at") + answer_days, output_field=DateTimeField()), tzinfo=_zone()
     )
     on_time = (
         _first_answers()
