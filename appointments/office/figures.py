@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,12 +46,12 @@ from ..models import (
     TurnAway,
     VideoSession,
 )
+from ..outcomes.lifecycle import ACCEPTANCE_DAYS, ANSWER_DAYS
 
 S = Petition.Status
 # Open petitions: everything but the two ends of the road.
 OPEN_STATUSES = [s for s in S.values if s not in (S.CLOSED, S.NOT_ACCEPTED)]
 DUE_SOON_DAYS = 3
-ANSWER_DAYS = 60
 SATISFIED_LEVELS = [Rating.Level.SATISFIED, Rating.Level.BASICALLY_SATISFIED]
 # The figures counted over petitions, in the order the dashboard shows them; each is a drill-down name.
 PETITION_FIGURES = [
@@ -223,6 +223,47 @@ def _session(period: Period, **conditions: Any) -> Q:
     return Q(Exists(appointments))
 
 
+def _days_after(field: str, days: Any) -> TruncDate:
+    """The local day `days` days after a stored moment (datetime plus duration: the same on PostgreSQL and SQLite)."""
+    span = ExpressionWrapper(days * Value(dt.timedelta(days=1)), output_field=DurationField())
+    return TruncDate(ExpressionWrapper(F(field) + span, output_field=DateTimeField()), tzinfo=_zone())
+
+
+def _due_between(period: Period, first: dt.date | None, last: dt.date) -> Q:
+    """Petitions whose statutory deadline in force at the period's end falls from `first` to `last`.
+
+    For the week under way that is the deadline kept on the petition. For a past week it is worked out from stored
+    moments only — receipt, acceptance, first answer, review requests — so that a later decision does not change
+    the report (calendar days; a deadline falling on a rest day is not moved to the next working day here).
+    """
+    if period.current:
+        return Q(due_on__lte=last) & (Q(due_on__gte=first) if first else Q(due_on__isnull=False))
+
+    def within(day: Any) -> Q:
+        return (
+            Q(GreaterThanOrEqual(day, first)) & Q(LessThanOrEqual(day, last))
+            if first
+            else Q(LessThanOrEqual(day, last))
+        )
+
+    decided = Q(acceptance_decided_at__lt=period.cutoff)
+    answered = Exists(_first_answers().filter(told_at__lt=period.cutoff))
+    review = ReviewRequest.objects.filter(petition=OuterRef("pk"), requested_at__lt=period.cutoff).filter(
+        Q(answered_at__isnull=True) | Q(answered_at__gte=period.cutoff)
+    )
+    review_due = review.filter(answer_due_on__lte=last)
+    if first:
+        review_due = review_due.filter(answer_due_on__gte=first)
+    acceptance = ~decided & within(_days_after("received_at", Value(ACCEPTANCE_DAYS)))
+    answer = (
+        Q(accepted_at__lt=period.cutoff)
+        & ~Q(answered)
+        & ~Q(Exists(review))
+        & within(_days_after("accepted_at", F("extension_days") + ANSWER_DAYS))
+    )
+    return acceptance | answer | Q(Exists(review_due))
+
+
 def figure_q(name: str, period: Period) -> Q:
     """The condition a petition meets to be counted in a figure; the drill-down lists exactly these petitions."""
     rated = Rating.objects.filter(outcome__petition=OuterRef("pk"), rated_at__gte=period.start)
@@ -248,10 +289,10 @@ def figure_q(name: str, period: Period) -> Q:
     if name == "satisfied":
         return Q(Exists(rated.filter(level__in=SATISFIED_LEVELS)))
     if name == "overdue":
-        return _open_at_end(period) & Q(due_on__lt=period.as_of)
+        return _open_at_end(period) & _due_between(period, None, period.as_of - dt.timedelta(days=1))
     if name == "due_within_3_days":
-        return _open_at_end(period) & Q(
-            due_on__gte=period.as_of, due_on__lte=period.as_of + dt.timedelta(days=DUE_SOON_DAYS)
+        return _open_at_end(period) & _due_between(
+            period, period.as_of, period.as_of + dt.timedelta(days=DUE_SOON_DAYS)
         )
     if name == "sessions_held":
         return _session(period, status=Appointment.Status.COMPLETED)

@@ -99,6 +99,25 @@ def test_a_past_week_reads_the_same_after_later_events(kiosk, department, record
     assert before == after and after.resolved == 4
 
 
+def test_a_past_weeks_overdue_and_due_soon_stay_the_same_after_a_later_decision(kiosk, department, officer):
+    from appointments.outcomes.lifecycle import petition_accept
+
+    # Received on 23 October: its 15 days to decide on acceptance ended on 7 November, before week 46 ended.
+    overdue = f.petition(kiosk, department)
+    Petition.objects.filter(pk=overdue.pk).update(received_at=dt.datetime(2026, 10, 23, 9, tzinfo=SH))
+    # Received on 1 November: due on 16 November, within three days of the week's last day (15 November).
+    soon = f.petition(kiosk, department, name="赵敏")
+    Petition.objects.filter(pk=soon.pk).update(received_at=dt.datetime(2026, 11, 1, 9, tzinfo=SH))
+    before = figures.week_report(iso_year=2026, iso_week=46, today=TODAY).total
+
+    petition_accept(actor=officer, petition=Petition.objects.get(pk=overdue.pk))  # decided weeks later
+    petition_accept(actor=officer, petition=Petition.objects.get(pk=soon.pk))
+    after = figures.week_report(iso_year=2026, iso_week=46, today=TODAY).total
+
+    assert (before.overdue, before.due_within_3_days) == (1, 1)
+    assert before == after
+
+
 def test_turn_aways_are_counted_in_their_week_and_department(kiosk, department, other_department):
     TurnAway.objects.create(department=department, kiosk=kiosk.kiosk, community=kiosk.kiosk.community, at=IN_WEEK)
     TurnAway.objects.create(department=other_department, at=IN_WEEK)
