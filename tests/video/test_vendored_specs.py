@@ -1,7 +1,5 @@
 """A fresh clone runs the contract tests alone: Twilio's OpenAPI files and their licence are in the repository."""
 
-from pathlib import Path
-
 from .support import REPO, TWILIO_API_SPEC, TWILIO_OAI, TWILIO_VIDEO_SPEC
 
 
@@ -11,8 +9,3 @@ def test_the_twilio_openapi_files_are_kept_inside_the_repository_with_their_lice
         assert f"title: {title}" in spec.read_text()
     assert "MIT License" in (TWILIO_OAI / "LICENSE").read_text()
     assert "github.com/twilio/twilio-oai" in (TWILIO_OAI / "README.md").read_text()
-
-
-def test_no_test_reads_files_from_beside_the_repository():
-    sources = [p for p in Path(REPO, "tests").rglob("*.py") if p.name != Path(__file__).name]
-    assert not [str(p) for p in sources if '"shared"' in p.read_text() or "../shared" in p.read_text()]
