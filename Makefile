@@ -58,7 +58,7 @@ demo: migrate
 
 run: $(VENV)/.installed assets messages demo
 	@echo "Serving http://$(HOST):$(PORT)/ (kiosk at /kiosk/, staff at /staff/, API docs at /api/docs). Ctrl-C stops."
-	@DEBUG=1 $(PY) manage.py db_worker & worker=$$!; \
+	@DEBUG=1 $(PY) manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -18,6 +18,8 @@ from scheduler.text import text_clean
 
 from . import identity, signals
 from .models import Appointment, IdempotencyRecord, Petition, Resident
+from .notify import hooks as notify_hooks
+from .notify.waitlist import waitlist_offer_release_for_booking
 from .outcomes.lifecycle import BOOKABLE_STATUSES, petition_transition
 from .petitions import (
     _lookup_guard,
@@ -106,6 +108,8 @@ def _seat_take(
     )
     if overlapping.exists():
         raise Conflict(_("You already have another appointment at this time."), field="slot")
+    # A seat held for this petition by a waiting-list offer gives way to the one booked now (a petition holds one).
+    waitlist_offer_release_for_booking(petition=petition, actor=actor, now=now)
 
     free_seats = list(
         Seat.objects.filter(slot=slot, number__lte=slot.capacity)
@@ -125,6 +129,7 @@ def _seat_take(
                     kiosk=actor.kiosk,
                     booked_by=actor.staff,
                     rescheduled_from=rescheduled_from,
+                    **_calendar_identity_after(rescheduled_from),
                 )
             break
         except IntegrityError:
@@ -138,6 +143,13 @@ def _seat_take(
     return appointment
 
 
+def _calendar_identity_after(previous: Appointment | None) -> dict:
+    """A moved booking stays one calendar event: the same UID, and a SEQUENCE above the one it replaces."""
+    if previous is None:
+        return {}
+    return {"calendar_uid": previous.calendar_uid, "calendar_sequence": previous.calendar_sequence + 1}
+
+
 def _idempotency_key_check(key: str | None) -> None:
     if not (0 < len(key or "") <= IDEMPOTENCY_KEY_MAX) or not (key or "").isprintable():
         raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
@@ -146,6 +158,7 @@ def _idempotency_key_check(key: str | None) -> None:
 def _booked(*, actor: Actor, appointment: Appointment, slot_id: int) -> BookingResult:
     """Record a new booking and announce it once the transaction has committed."""
     audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
+    notify_hooks.on_booked(appointment=appointment)
     transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
     return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
 
@@ -277,7 +290,17 @@ def _cancel(*, actor: Actor, appointment: Appointment, code: str, reason: str, n
     appointment.cancelled_at = now
     appointment.cancel_reason_code = code
     appointment.cancel_reason = reason[:REASON_MAX]
-    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason_code", "cancel_reason", "updated_at"])
+    appointment.calendar_sequence += 1
+    appointment.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancel_reason_code",
+            "cancel_reason",
+            "calendar_sequence",
+            "updated_at",
+        ]
+    )
     audit_record(actor=actor, action="appointment.cancel", target=appointment, detail={"code": code})
 
 
@@ -292,6 +315,7 @@ def appointment_cancel_for_referral(*, actor: Actor, petition: Petition) -> None
             audit_record(actor=actor, action="appointment.complete", target=appointment)
         else:
             _cancel(actor=actor, appointment=appointment, code=CancelReason.REFERRED, reason="", now=now)
+            notify_hooks.on_cancelled(appointment=appointment)
             transaction.on_commit(
                 partial(signals.appointment_cancelled.send, sender=Appointment, appointment=appointment)
             )
@@ -315,6 +339,7 @@ def appointment_cancel(
     reason = text_clean(reason or "", field="reason", max_length=REASON_MAX, multiline=True)
     _cancel(actor=actor, appointment=appointment, code=CancelReason.CANCELLED_BY_RESIDENT, reason=reason, now=now)
     _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
+    notify_hooks.on_cancelled(appointment=appointment)
     transaction.on_commit(lambda: signals.appointment_cancelled.send(sender=Appointment, appointment=appointment))
     return appointment
 
@@ -339,6 +364,7 @@ def appointment_reschedule(
     _cancel(actor=actor, appointment=previous, code=CancelReason.RESCHEDULED, reason="", now=now)
     appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now, rescheduled_from=previous)
     audit_record(actor=actor, action="appointment.reschedule", target=appointment, detail={"from": previous.pk})
+    notify_hooks.on_rescheduled(previous=previous, appointment=appointment)
     transaction.on_commit(
         lambda: signals.appointment_rescheduled.send(sender=Appointment, appointment=appointment, previous=previous)
     )
@@ -387,6 +413,7 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
     for appointment in appointment_queryset().filter(slot=slot, status=Appointment.Status.BOOKED):
         _cancel(actor=actor, appointment=appointment, code=CancelReason.SLOT_WITHDRAWN, reason=reason, now=now)
         _petition_unschedule(petition_id=appointment.petition_id, actor=actor)
+        notify_hooks.on_cancelled(appointment=appointment)
         cancelled.append(appointment)
     slot.status = Slot.Status.WITHDRAWN
     slot.withdrawn_reason = reason[:200]

@@ -1,5 +1,7 @@
 """Residents, their petitions, and the appointments that put a petition in front of a department."""
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -132,6 +134,8 @@ class Petition(models.Model):
     # The statutory deadline now running (kept by the lifecycle service, so that lists can filter on it).
     due_on = models.DateField(_("deadline"), null=True, blank=True)
     due_kind = models.CharField(_("deadline for"), max_length=30, choices=DueKind.choices, blank=True)
+    # The language the resident used at the kiosk; their SMS are written in it.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans", editable=False)
 
     class Meta:
         ordering = ["-received_at"]
@@ -175,12 +179,15 @@ class Appointment(models.Model):
         CHECKED_IN = "checked_in", _("Checked in")
         COMPLETED = "completed", _("Completed")
         NO_SHOW = "no_show", _("Did not attend")
+        # A seat held for a resident on the waiting list until they confirm or the offer lapses.
+        OFFERED = "offered", _("Offered from the waiting list")
 
     class CancelReason(models.TextChoices):
         CANCELLED_BY_RESIDENT = "cancelled_by_resident", _("Cancelled at the resident's request")
         RESCHEDULED = "rescheduled", _("Moved to another time")
         SLOT_WITHDRAWN = "slot_withdrawn", _("The department withdrew this consultation time")
         REFERRED = "referred", _("The petition was referred to another department")
+        OFFER_LAPSED = "offer_lapsed", _("A waiting-list offer that was not taken up")
 
     ACTIVE_STATUSES = ("booked", "checked_in")
 
@@ -201,6 +208,9 @@ class Appointment(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_reason_code = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # One calendar event across reschedules (copied to the new appointment); SEQUENCE grows with each change.
+    calendar_uid = models.UUIDField(default=uuid.uuid4, editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -213,11 +223,11 @@ class Appointment(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["petition"],
-                condition=Q(status__in=["booked", "checked_in"]),
+                condition=Q(status__in=["booked", "checked_in", "offered"]),
                 name="appointment_one_active_per_petition",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["booked", "cancelled", "checked_in", "completed", "no_show"]),
+                condition=Q(status__in=["booked", "cancelled", "checked_in", "completed", "no_show", "offered"]),
                 name="appointment_status_valid",
             ),
             models.CheckConstraint(
@@ -226,7 +236,15 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(status="cancelled")
-                    & Q(cancel_reason_code__in=["cancelled_by_resident", "rescheduled", "slot_withdrawn", "referred"])
+                    & Q(
+                        cancel_reason_code__in=[
+                            "cancelled_by_resident",
+                            "rescheduled",
+                            "slot_withdrawn",
+                            "referred",
+                            "offer_lapsed",
+                        ]
+                    )
                 )
                 | (~Q(status="cancelled") & Q(cancel_reason_code="")),
                 name="appointment_cancel_reason_code_valid",
@@ -577,3 +595,20 @@ class TurnAway(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.at:%Y-%m-%d %H:%M}"
+
+
+# The notification, waiting-list and calendar-feed models live beside their services.
+from .notify.models import CalendarFeed, Notification, NotificationStatus, OutboxMessage, WaitlistEntry  # noqa: E402
+
+__all__ = [
+    "Appointment",
+    "CalendarFeed",
+    "IdempotencyRecord",
+    "Notification",
+    "NotificationStatus",
+    "OutboxMessage",
+    "Petition",
+    "PetitionCategory",
+    "Resident",
+    "WaitlistEntry",
+]

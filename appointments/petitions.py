@@ -6,7 +6,7 @@ import unicodedata
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.audit import audit_record
@@ -166,6 +166,11 @@ def resident_name_correct(*, actor: Actor, resident_id: int, name: str, reason: 
     return resident
 
 
+def resident_language() -> str:
+    """The language the resident is using now ("en" or "zh-hans"), kept on the petition for their SMS."""
+    return "en" if (translation.get_language() or "").startswith("en") else "zh-hans"
+
+
 def _new_reference() -> str:
     return f"XF{timezone.localdate():%Y%m%d}{secrets.randbelow(10**6):06d}"
 
@@ -229,6 +234,7 @@ def petition_create(
                         summary=summary,
                         department=department_obj,
                         community=community,
+                        language=resident_language(),
                     )
                 break
             except IntegrityError:

@@ -8,6 +8,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import AfterValidator, StrictInt
 
+from .notify.calendars import appointment_calendar_url_for
 from .outcomes.lifecycle import EXTENSION_MAX_DAYS, REASON_MAX
 from .outcomes.services import ANSWER_MAX, COMMITMENTS_MAX, ITEMS_MAX, LEGAL_BASIS_MAX
 
@@ -51,6 +52,7 @@ class AppointmentStatus(StrEnum):
     CHECKED_IN = "checked_in"
     COMPLETED = "completed"
     NO_SHOW = "no_show"
+    OFFERED = "offered"  # a seat held for a resident on the waiting list until they confirm
 
 
 class CancelReasonCode(StrEnum):
@@ -60,6 +62,7 @@ class CancelReasonCode(StrEnum):
     RESCHEDULED = "rescheduled"
     SLOT_WITHDRAWN = "slot_withdrawn"
     REFERRED = "referred"
+    OFFER_LAPSED = "offer_lapsed"  # a waiting-list offer not taken up in time
 
 
 class DepartmentRef(Schema):
@@ -185,6 +188,20 @@ class AppointmentOut(Schema):
     rescheduled_to: int | None = Field(
         ..., description="The appointment that replaced this one (then `cancel_reason_code` is `rescheduled`)"
     )
+    calendar_url: str = Field(
+        ...,
+        description=(
+            "The appointment as a calendar file (.ics, text/calendar), no key needed: METHOD:REQUEST while it "
+            "stands, METHOD:CANCEL once cancelled, one UID across reschedules with a growing SEQUENCE. The address "
+            "of a rescheduled appointment answers with the time it moved to"
+        ),
+        json_schema_extra={"format": "uri"},
+    )
+
+    @staticmethod
+    def resolve_calendar_url(obj) -> str:
+        appointment_id = obj["id"] if isinstance(obj, dict) else obj.pk
+        return appointment_calendar_url_for(appointment_id)
 
 
 class WithdrawIn(Schema):

@@ -266,4 +266,4 @@ class Seat(models.Model):
 
 # Appointment statuses under which a seat counts as taken. The appointments app builds its
 # no-double-booking constraint on this; the scheduler reads it to never drop a booked slot.
-SEAT_HOLDING_STATUSES = ("booked", "checked_in", "completed", "no_show")
+SEAT_HOLDING_STATUSES = ("booked", "checked_in", "completed", "no_show", "offered")

@@ -30,6 +30,8 @@ class Demand:
     attended_4_weeks: int = 0  # appointments held in the last four weeks
     no_shows_4_weeks: int = 0
     due_next_week: int = 0  # open petitions whose statutory deadline falls next week
+    waitlisted: int = 0  # residents on the waiting list now (their petitions are among `waiting`)
+    waitlist_joined: int = 0  # of those turned away, residents who joined the waiting list (so also `waiting`)
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,19 @@ def propose(demand: Demand) -> Proposal:
     use_this = _rate(demand.used_this_week, demand.seats_this_week)
     use_last = _rate(demand.used_last_week, demand.seats_last_week)
     no_show = _rate(demand.no_shows_4_weeks, demand.attended_4_weeks + demand.no_shows_4_weeks) or 0.0
-    unmet = max(0, demand.waiting) + max(0, demand.turned_away)
+    # A resident who joined the waiting list was turned away and now waits: counted once.
+    unmet = max(0, demand.waiting) + max(0, demand.turned_away - max(0, demand.waitlist_joined))
 
     facts = [
         ngettext("%(n)d petition waiting", "%(n)d petitions waiting", demand.waiting) % {"n": demand.waiting},
         ngettext("%(n)d resident turned away", "%(n)d residents turned away", demand.turned_away)
         % {"n": demand.turned_away},
     ]
+    if demand.waitlisted:
+        facts.append(
+            ngettext("%(n)d resident on the waiting list", "%(n)d residents on the waiting list", demand.waitlisted)
+            % {"n": demand.waitlisted}
+        )
     if use_this is not None:
         facts.append(_("this week %(percent)s full") % {"percent": _percent(use_this)})
     if use_last is not None:

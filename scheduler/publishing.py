@@ -19,6 +19,7 @@ from departments.services import Actor
 from .calendar import DayInfo, consultation_weekday, days_info, holiday_year_is_confirmed
 from .errors import Conflict, DomainError, Forbidden, InvalidInput, ProvisionalHolidayYear
 from .models import SEAT_HOLDING_STATUSES, SESSION_MINUTES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
+from .signals import week_published
 
 # ASCII digits only: `\d` would also take full-width "２０２６", which int() reads as 2026.
 ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
@@ -351,6 +352,9 @@ def week_publish(
     week.published_by = published_by
     week.provisional_holidays_confirmed = bool(provisional)
     week.save(update_fields=["status", "published_at", "published_by", "provisional_holidays_confirmed"])
+    if result.created or result.updated:
+        department_id = department.pk
+        transaction.on_commit(lambda: week_published.send(sender=ScheduleWeek, department_id=department_id))
     return result
 
 

@@ -154,16 +154,45 @@ KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "90"))
 KIOSK_IDLE_WARNING_SECONDS = int(os.environ.get("KIOSK_IDLE_WARNING_SECONDS", "20"))
 KIOSK_KEY_COOKIE = "kiosk_key"
 
+# Every handler masks ID numbers and mobiles. Django's own handlers (runserver's request lines, its console, the
+# error mails) are defined again here with the filter: left to Django's defaults they would stay unfiltered.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_personal_data": {"()": "scheduler.log_filters.RedactPersonalData"}},
+    "filters": {
+        "redact_personal_data": {"()": "scheduler.log_filters.RedactPersonalData"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_personal_data"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},  # and to the console through the root
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# Error reports (DEBUG pages, mails to ADMINS) mask the same, and fields named like a resident's name or numbers.
+DEFAULT_EXCEPTION_REPORTER = "scheduler.error_reports.PersonalDataReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scheduler.error_reports.PersonalDataReporterFilter"
+
+# `manage.py backup` writes here unless given a path. Backups hold personal data unencrypted: keep this directory
+# on an encrypted disk readable only by the service account (files are created 0600).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
 
 PETITION_OFFICE_NAME = _("District Petition Bureau")
 
@@ -187,4 +216,24 @@ VIDEO_NO_SHOW_GRACE_MINUTES = int(os.environ.get("VIDEO_NO_SHOW_GRACE_MINUTES", 
 VIDEO_MAX_PARTICIPANTS = int(os.environ.get("VIDEO_MAX_PARTICIPANTS", "6"))
 VIDEO_EMPTY_ROOM_TIMEOUT_MINUTES = int(os.environ.get("VIDEO_EMPTY_ROOM_TIMEOUT_MINUTES", "10"))
 VIDEO_UNUSED_ROOM_TIMEOUT_MINUTES = int(os.environ.get("VIDEO_UNUSED_ROOM_TIMEOUT_MINUTES", "20"))
+# SMS to residents: Twilio Messaging when a sender is configured, else the local outbox (/staff/sms/outbox/).
+TWILIO_SMS_FROM = os.environ.get("TWILIO_SMS_FROM", "")  # a sending number in E.164 …
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")  # … or a messaging service (MG…)
+# Twilio's REST address; only changed to reach a regional edge, a proxy, or the local mock in tests.
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/")
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or (
+    "appointments.notify.sms.twilio.TwilioSmsBackend"
+    if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID)
+    else "appointments.notify.sms.local.LocalSmsBackend"
+)
+# The public address used in SMS links and Twilio's status callbacks (e.g. https://petition.example.gov.cn).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", VIDEO_PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+SMS_REMINDER_HOURS = (24, 1)
+# The sender's sign every SMS in China starts with (签名), as registered with the carriers.
+SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "【信访局】")
+# A message claimed this long ago and still "sending" belongs to a worker that died: its fate is unknown.
+SMS_SENDING_STALE_SECONDS = int(os.environ.get("SMS_SENDING_STALE_SECONDS", "120"))
+SMS_SWEEP_SECONDS = int(os.environ.get("SMS_SWEEP_SECONDS", "60"))
+# How long a seat offered to the next resident on the waiting list is held for them.
+WAITLIST_OFFER_HOURS = float(os.environ.get("WAITLIST_OFFER_HOURS", "2"))
 LOGIN_REDIRECT_URL = "/staff/"

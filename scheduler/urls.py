@@ -27,6 +27,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("staff/", include("appointments.staff.urls")),
+    # SMS outbox and delivery problems (staff/sms/…), and calendar feed management (staff/calendar/…).
+    path("staff/", include("appointments.notify.sms_urls")),
+    path("", include("appointments.notify.calendar_urls")),
+    # Pages a resident opens from an SMS on their own phone (rating an answer).
+    path("", include("appointments.notify.public_urls")),
     path("webhooks/", include("appointments.video.urls")),
+    path("webhooks/", include("appointments.notify.webhook_urls")),
     path("kiosk/", include("appointments.kiosk.urls")),
 ]

@@ -68,6 +68,9 @@ def petition_progress_get(*, petition_id: int) -> PetitionProgress | None:
     appointment = (
         appointment_queryset()
         .filter(petition=petition)
+        # A seat held by a waiting-list offer, or one given back unanswered, was never the resident's booking.
+        .exclude(status=Appointment.Status.OFFERED)
+        .exclude(cancel_reason_code=Appointment.CancelReason.OFFER_LAPSED)
         .annotate(
             active_first=Case(
                 When(status__in=Appointment.ACTIVE_STATUSES, then=Value(0)),

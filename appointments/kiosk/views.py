@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,10 +36,23 @@ from ..booking import (
     petition_file_and_book,
 )
 from ..models import Appointment, Rating, ReviewRequest, TurnAway
+from ..notify.models import WaitlistEntry
+from ..notify.waitlist import (
+    offer_hold,
+    waitlist_department_has_free_time,
+    waitlist_file_and_join,
+    waitlist_join,
+    waitlist_join_refusal,
+    waitlist_leave,
+    waitlist_offer_confirm,
+    waitlist_offer_decline,
+    waitlist_position,
+    waitlist_status_get,
+)
 from ..office.turnaways import turn_away_record
 from ..outcomes.services import rating_give, review_request
 from ..petitions import petition_find_by_query_code
-from .format import kiosk_when
+from .format import kiosk_time, kiosk_when
 from .forms import (
     CategoryForm,
     CheckInForm,
@@ -69,6 +83,9 @@ CHECKED_IN = "kiosk_checked_in"
 MOVED = "kiosk_moved"
 RATED = "kiosk_rated"
 REVIEWED = "kiosk_reviewed"
+# The waiting-list place this visit joined, and the appointment booked from a waiting-list offer (ids only).
+WAITLIST_JOINED = "kiosk_waitlist_joined"
+OFFER_BOOKED = "kiosk_offer_booked"
 KEY_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
 BOOKING_STEPS = 6
 RESCHEDULE_STEPS = 3
@@ -292,12 +309,24 @@ def _turned_away(request, department, reason: str) -> None:
     request.session[TURNED_AWAY] = [*noted, department.pk]
 
 
-def _days_page(request, *, department, mode: str, current: Appointment | None = None):
+def _days_page(
+    request, *, department, mode: str, current: Appointment | None = None, error: str | None = None, status: int = 200
+):
     days = day_list_availability(department=department)
+    can_wait = False
     if not any(day.is_bookable and day.free_seats for day in days):
         _turned_away(request, department, TurnAway.Reason.NO_FREE_TIME)
-    context = {"days": days, "department": department, **_flow(mode, 5 if mode == "book" else 1, current)}
-    return _render(request, "days.html", context)
+        # A new matter may wait for a time; one already booked keeps its appointment instead.
+        can_wait = mode == "book" and not waitlist_department_has_free_time(department=department)
+    context = {
+        "days": days,
+        "department": department,
+        "can_wait": can_wait,
+        "hold_words": _hold_words() if can_wait else "",
+        "error": error,
+        **_flow(mode, 5 if mode == "book" else 1, current),
+    }
+    return _render(request, "days.html", context, status=status)
 
 
 def _times_page(request, *, department, mode: str, current: Appointment | None = None):
@@ -351,8 +380,85 @@ def _taken_page(request, *, department, around: dt.datetime | None, mode: str, c
     nearest = slot_list_nearest_free(department=department, around=around)
     if not nearest:
         _turned_away(request, department, TurnAway.Reason.JUST_TAKEN)
-    context = {"nearest": nearest, "department": department, "mode": mode, "current": current}
+    context = {
+        "nearest": nearest,
+        "department": department,
+        "mode": mode,
+        "current": current,
+        "can_wait": mode == "book" and not nearest,
+        "hold_words": _hold_words(),
+    }
     return _render(request, "taken.html", context, status=409)
+
+
+# The waiting list: a resident who finds no free time files their matter and waits for a seat to free.
+
+
+@kiosk_required
+@require_POST
+@sensitive_variables("person")
+def book_waitlist(request):
+    if not _booking(request) and request.session.get(WAITLIST_JOINED):
+        return redirect("kiosk:waitlist_joined")  # a second tap after joining
+    if redirect_to := _booking_redirect_if_incomplete(request, "identity", "category", "summary", "department"):
+        return redirect_to
+    booking = _booking(request)
+    department = _chosen_department(request)
+    if department is None:
+        return redirect("kiosk:book_department")
+    person = _identity(request)
+    try:
+        entry = waitlist_file_and_join(
+            actor=request.actor,
+            name=person["name"],
+            phone=person["phone"],
+            id_number=person["id_number"],
+            category=booking["category"],
+            summary=booking["summary"],
+            department=department.code,
+        )
+    except DomainError as refused:
+        return _days_page(request, department=department, mode="book", error=refused.message, status=409)
+    _turned_away(request, department, TurnAway.Reason.NO_FREE_TIME)  # counted once this visit, as the days page does
+    request.session.pop(BOOKING, None)
+    request.session[WAITLIST_JOINED] = entry.pk
+    return redirect("kiosk:waitlist_joined")
+
+
+@kiosk_required
+def waitlist_joined(request):
+    entry = (
+        WaitlistEntry.objects.select_related("petition", "department")
+        .filter(pk=request.session.get(WAITLIST_JOINED) or 0)
+        .first()
+    )
+    if entry is None:
+        return redirect("kiosk:start")
+    context = {
+        "entry": entry,
+        "petition": entry.petition,
+        "position": waitlist_position(entry) if entry.state == WaitlistEntry.State.WAITING else None,
+        "hold_words": _hold_words(),
+    }
+    return _render(request, "waitlist_joined.html", context)
+
+
+def _hold_words() -> str:
+    """How long an offered time is held, as the resident reads it: "2 小时" / "2 hours"."""
+    minutes = round(offer_hold().total_seconds() / 60)
+    if minutes % 60:
+        return npgettext("waiting-list hold", "%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return npgettext("waiting-list hold", "%(n)d hour", "%(n)d hours", minutes // 60) % {"n": minutes // 60}
+
+
+def _offer_until(waitlist) -> str:
+    """Until when an offer holds its time: the clock today, with the day on another day."""
+    expires = waitlist.entry.offer_expires_at if waitlist is not None else None
+    if expires is None:
+        return ""
+    if timezone.localtime(expires).date() == timezone.localdate():
+        return kiosk_time(expires)
+    return kiosk_when(expires)
 
 
 @kiosk_required
@@ -460,9 +566,28 @@ def _progress(request):
     return petition_progress_get(petition_id=petition_id) if petition_id else None
 
 
-def _status_page(request, progress: PetitionProgress, *, rating_form=None, rating_error=None, status: int = 200):
+def _status_page(
+    request,
+    progress: PetitionProgress,
+    *,
+    rating_form=None,
+    rating_error=None,
+    offer_error=None,
+    status: int = 200,
+):
     appointment = progress.appointment
+    waitlist = waitlist_status_get(petition=progress.petition)
+    # A matter whose time was cancelled (withdrawn, given up, referred) may wait for another.
+    timeless = appointment is not None and appointment.status == Appointment.Status.CANCELLED
     context = {
+        "waitlist": waitlist,
+        "offer_error": offer_error,
+        "hold_words": _hold_words(),
+        "offer_until": _offer_until(waitlist),
+        # Offered only when the department has no free time for a matter without a booking.
+        "can_join_waitlist": waitlist is None
+        and timeless
+        and waitlist_join_refusal(petition=progress.petition) is None,
         "progress": progress,
         "decisions": petition_outcome_progress(progress.petition),
         "can_change": progress.can_change_at(request.kiosk.community_id),
@@ -582,7 +707,67 @@ def progress_receipt(request):
     if appointment.status not in RECEIPT_STATUSES:
         return redirect("kiosk:progress_status")
     kind = "moved" if request.session.get(MOVED) == appointment.pk else "copy"
+    if request.session.get(OFFER_BOOKED) == appointment.pk:
+        kind = "booked"
     return _receipt_page(request, appointment, kind=kind)
+
+
+# The waiting list from the progress page: an offer confirmed or given up, a place taken or left.
+
+
+@kiosk_required
+@require_POST
+def progress_offer_confirm(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    try:
+        appointment = waitlist_offer_confirm(actor=request.actor, petition=progress.petition)
+    except DomainError as refused:
+        return _status_page(request, progress, offer_error=refused.message, status=refused.status_code)
+    request.session[OFFER_BOOKED] = appointment.pk
+    return redirect("kiosk:progress_receipt")
+
+
+@kiosk_required
+@require_POST
+def progress_offer_decline(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    try:
+        entry = waitlist_offer_decline(actor=request.actor, petition=progress.petition)
+    except DomainError as refused:
+        return _status_page(request, progress, offer_error=refused.message, status=refused.status_code)
+    return _render(request, "waitlist_done.html", {"entry": entry, "kind": "declined"})
+
+
+@kiosk_required
+@require_POST
+def progress_waitlist_join(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    try:
+        entry = waitlist_join(actor=request.actor, petition=progress.petition)
+    except DomainError as refused:
+        return _status_page(request, progress, offer_error=refused.message, status=refused.status_code)
+    _turned_away(request, progress.petition.department, TurnAway.Reason.NO_FREE_TIME)
+    request.session[WAITLIST_JOINED] = entry.pk
+    return redirect("kiosk:waitlist_joined")
+
+
+@kiosk_required
+@require_POST
+def progress_waitlist_leave(request):
+    progress = _progress(request)
+    if progress is None:
+        return redirect("kiosk:progress_lookup")
+    try:
+        entry = waitlist_leave(actor=request.actor, petition=progress.petition)
+    except DomainError as refused:
+        return _status_page(request, progress, offer_error=refused.message, status=refused.status_code)
+    return _render(request, "waitlist_done.html", {"entry": entry, "kind": "left"})
 
 
 @kiosk_required

@@ -12,6 +12,7 @@ from scheduler.planning import Demand, Proposal, propose
 from scheduler.publishing import service_today, service_zone, weeks_rule_sessions
 
 from ..models import Appointment, Petition, TurnAway
+from ..notify.waitlist import waitlist_counts_by_department
 from ..outcomes.lifecycle import BOOKABLE_STATUSES
 
 USED_STATUSES = ("booked", "checked_in", "completed")
@@ -67,6 +68,9 @@ def demand_by_department(*, today: dt.date | None = None) -> list[PlanRow]:
         .values("department")
         .annotate(n=Count("pk"))
     )
+    waitlist = waitlist_counts_by_department(
+        department_ids=ids, joined_from=_local_start(last_monday), joined_before=_local_start(next_monday)
+    )
     use: dict[tuple[int, bool], Any] = {
         (row["slot__department"], row["this_week"]): row
         for row in Seat.objects.filter(
@@ -121,6 +125,8 @@ def demand_by_department(*, today: dt.date | None = None) -> list[PlanRow]:
             attended_4_weeks=held.get("attended", 0),
             no_shows_4_weeks=held.get("no_shows", 0),
             due_next_week=p.get("due", 0),
+            waitlisted=waitlist.get(department.pk, {}).get("waiting", 0),
+            waitlist_joined=waitlist.get(department.pk, {}).get("joined", 0),
         )
         rows.append(PlanRow(department=department, demand=demand, proposal=propose(demand)))
     return rows

@@ -46,6 +46,7 @@ from ..models import (
     TurnAway,
     VideoSession,
 )
+from ..notify.waitlist import waitlist_counts_by_department
 from ..outcomes.lifecycle import ACCEPTANCE_DAYS, ANSWER_DAYS
 
 S = Petition.Status
@@ -352,13 +353,17 @@ class Figures:
     open_slips: int
     turned_away: int
     filed: int
+    # Residents on the waiting list now (the dashboard's; a week's report leaves it at 0).
+    waitlisted: int = 0
 
     @property
     def open_total(self) -> int:
         return sum(self.open_by_status.values())
 
     @classmethod
-    def from_counts(cls, counts: dict[str, Any], *, prefix: str = "", turned_away: int = 0) -> "Figures":
+    def from_counts(
+        cls, counts: dict[str, Any], *, prefix: str = "", turned_away: int = 0, waitlisted: int = 0
+    ) -> "Figures":
         def get(name: str) -> int:
             return int(counts.get(prefix + name) or 0)
 
@@ -384,6 +389,7 @@ class Figures:
             open_slips=get("open_slips"),
             turned_away=turned_away,
             filed=get("filed"),
+            waitlisted=waitlisted,
         )
 
 
@@ -453,7 +459,8 @@ def dashboard_figures(*, actor: Actor, today: dt.date | None = None, department_
     period = current_period(today)
     counts = _total(_petitions(department_ids), [period])[0]
     turned = _turned_away_sum(_turn_aways([period], department_ids), 0)
-    return Figures.from_counts(counts, turned_away=turned)
+    waiting = sum(row["waiting"] for row in waitlist_counts_by_department(department_ids=department_ids).values())
+    return Figures.from_counts(counts, turned_away=turned, waitlisted=waiting)
 
 
 def dashboard_by_department(*, actor: Actor, today: dt.date | None = None) -> list[tuple[Department, Figures]]:
@@ -462,6 +469,7 @@ def dashboard_by_department(*, actor: Actor, today: dt.date | None = None) -> li
     period = current_period(today)
     grouped = _grouped(_petitions(department_ids), "department_id", [period])
     turned = _turn_aways([period], department_ids)
+    waitlist = waitlist_counts_by_department(department_ids=department_ids)
     departments = Department.objects.filter(kind=Department.Kind.FUNCTIONAL).order_by("name")
     if department_ids is not None:
         departments = Department.objects.filter(pk__in=department_ids)
@@ -471,6 +479,7 @@ def dashboard_by_department(*, actor: Actor, today: dt.date | None = None) -> li
             Figures.from_counts(
                 grouped.get(department.pk, [{}])[0],
                 turned_away=_turned_away_sum(turned, 0, department_id=department.pk),
+                waitlisted=waitlist.get(department.pk, {}).get("waiting", 0),
             ),
         )
         for department in departments

@@ -247,6 +247,7 @@ def petition_refer_locked(*, actor: Actor, petition: Petition, to_department: De
     """Move a (locked) petition to another department with its history; its open appointment is cancelled."""
     from ..booking import appointment_cancel_for_referral
     from ..models import Referral
+    from ..notify.waitlist import waitlist_close_for_referral
 
     staff = _require_decider(actor, petition)
     if to_department.pk == petition.department_id:
@@ -261,6 +262,7 @@ def petition_refer_locked(*, actor: Actor, petition: Petition, to_department: De
         by=staff,
     )
     appointment_cancel_for_referral(actor=actor, petition=petition)
+    waitlist_close_for_referral(petition=petition)
     petition.department = to_department
     petition.save(update_fields=["department", "updated_at"])
     petition_transition(petition=petition, to=S.REFERRED, actor=actor, reason="referred")

@@ -25,6 +25,7 @@ from ..models import (
     ReviewRequest,
     ReviewStage,
 )
+from ..notify import hooks as notify_hooks
 from .lifecycle import (
     REVIEW_ANSWER_DAYS,
     REVIEW_REQUEST_DAYS,
@@ -233,6 +234,7 @@ def outcome_record(*, actor: Actor, petition: Petition, data: OutcomeIn, now: dt
         target=outcome,
         detail={"petition": petition.reference, "decisions": [i.decision for i in data.items]},
     )
+    notify_hooks.on_outcome_recorded(outcome=outcome)
     if referred:
         n, department = next(iter(referred.items()))
         petition_refer_locked(

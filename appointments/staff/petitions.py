@@ -26,6 +26,7 @@ from scheduler.selectors import slot_list_open
 
 from ..booking import appointment_book
 from ..models import Commitment, Outcome, OutcomeItem, Petition
+from ..notify.sms_selectors import petition_notifications
 from ..office import figures
 from ..outcomes import selectors
 from ..outcomes.lifecycle import can_decide, petition_accept, petition_close, petition_extend, petition_not_accept
@@ -547,6 +548,7 @@ def _detail(
         "posted": failure.data if failure else QueryDict(),
         "outcome_form": outcome_form or OutcomeFormState.blank(),
         "revealed_id_number": revealed_id_number,
+        "notifications": petition_notifications(petition=petition),
         "today": today,
         "back_url": reverse("staff:petitions")
         if actor.staff is not None and actor.staff.role != Role.COMMUNITY_WORKER

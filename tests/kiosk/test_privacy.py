@@ -10,13 +10,14 @@ import re
 import pytest
 from django.urls import resolve
 
-from appointments.booking import appointment_book
+from appointments.booking import appointment_book, appointment_cancel
 from appointments.kiosk import urls as kiosk_urls
 from appointments.models import Appointment
+from appointments.notify.waitlist import waitlist_offer_next
 from appointments.outcomes.services import ItemIn, OutcomeIn, outcome_record
 from tests import factories as f
 
-from .conftest import SUMMARY, confirm_token, day_of
+from .conftest import SUMMARY, confirm_token, day_of, slot_at
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ class Walk:
 
 
 def test_no_kiosk_page_shows_a_full_id_number_or_mobile_after_back_a_refusal_or_an_error(
-    kiosk_client, kiosk, suggesting, open_slots, dept_staff
+    kiosk_client, kiosk, suggesting, open_slots, dept_staff, other_department
 ):
     walk = Walk(kiosk_client)
     wrong_check = "0" if ID_NUMBER[-1] != "0" else "1"
@@ -140,6 +141,33 @@ def test_no_kiosk_page_shows_a_full_id_number_or_mobile_after_back_a_refusal_or_
     walk.post("/kiosk/progress/review/", {"reason": "不满意"})
     walk.get("/kiosk/progress/review/done/")
     walk.get("/kiosk/progress/status/")
+
+    # A department with no free time: she waits, leaves, waits again, gives back one offer and takes the next.
+    walk.post("/kiosk/book/", PERSON)
+    walk.post("/kiosk/book/category/", {"category": "housing"})
+    walk.post("/kiosk/book/summary/", {"summary": SUMMARY})
+    walk.post("/kiosk/book/department/", {"department": other_department.code})
+    walk.get("/kiosk/book/day/")
+    assert walk.post("/kiosk/book/waitlist/").status_code == 302
+    walk.post("/kiosk/book/waitlist/")
+    walk.get("/kiosk/waitlist/joined/")
+    waiting_code = kiosk_client.get("/kiosk/waitlist/joined/").context["petition"].query_code
+    walk.post("/kiosk/progress/", {"query_code": waiting_code, "phone_last4": PHONE[-4:]})
+    walk.get("/kiosk/progress/status/")
+    walk.post("/kiosk/progress/waitlist/leave/")
+    assert walk.post("/kiosk/progress/waitlist/join/").status_code == 302
+    freed = slot_at(other_department, open_slots[3].starts_at)
+    waitlist_offer_next(department_id=other_department.pk)
+    walk.get("/kiosk/progress/status/")
+    walk.post("/kiosk/progress/offer/decline/")
+    other = f.petition(kiosk, other_department)
+    taken = appointment_book(actor=kiosk, petition_reference=other.reference, slot_id=freed.pk).appointment
+    assert walk.post("/kiosk/progress/waitlist/join/").status_code == 302
+    appointment_cancel(actor=kiosk, appointment_id=taken.pk)
+    waitlist_offer_next(department_id=other_department.pk)
+    assert walk.post("/kiosk/progress/offer/confirm/").status_code == 302
+    walk.get("/kiosk/progress/receipt/")
+    assert Appointment.objects.get(slot=freed, status="booked")
 
     # Check-in refused (far too early), then the next person: start over, and press Back.
     assert walk.post("/kiosk/check-in/", {"query_code": code}).status_code == 400

@@ -1,0 +1,1 @@
+"""Telling residents: SMS notifications sent exactly once, the waiting list, and calendar files and feeds."""
