@@ -415,5 +415,6 @@ def test_the_generated_models_carry_the_declared_enums(api):
         "rescheduled",
         "slot_withdrawn",
         "referred",
+        "offer_lapsed",
     }
     assert json.loads(json.dumps(m.AppointmentStatus.NO_SHOW.value)) == "no_show"
