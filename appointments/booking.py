@@ -111,30 +111,15 @@ def _seat_take(
     # A seat held for this petition by a waiting-list offer gives way to the one booked now (a petition holds one).
     waitlist_offer_release_for_booking(petition=petition, actor=actor, now=now)
 
-    free_seats = list(
-        Seat.objects.filter(slot=slot, number__lte=slot.capacity)
-        .exclude(appointments__status__in=SEAT_HOLDING_STATUSES)
-        .order_by("number")
-        .values_list("pk", flat=True)
+    appointment = seat_claim(
+        slot=slot,
+        petition=petition,
+        kiosk=actor.kiosk,
+        booked_by=actor.staff,
+        rescheduled_from=rescheduled_from,
+        **_calendar_identity_after(rescheduled_from),
     )
-    for seat_id in free_seats:
-        try:
-            # The partial unique index on (seat) decides a race; the loser moves on to the next seat.
-            with transaction.atomic():
-                appointment = Appointment.objects.create(
-                    petition=petition,
-                    seat_id=seat_id,
-                    slot=slot,
-                    community=petition.community,
-                    kiosk=actor.kiosk,
-                    booked_by=actor.staff,
-                    rescheduled_from=rescheduled_from,
-                    **_calendar_identity_after(rescheduled_from),
-                )
-            break
-        except IntegrityError:
-            continue
-    else:
+    if appointment is None:
         raise SlotFull(_("Sorry, this time was just taken. Please choose another time."), field="slot")
 
     if petition.status != Petition.Status.SCHEDULED:
@@ -148,6 +133,26 @@ def _calendar_identity_after(previous: Appointment | None) -> dict:
     if previous is None:
         return {}
     return {"calendar_uid": previous.calendar_uid, "calendar_sequence": previous.calendar_sequence + 1}
+
+
+def seat_claim(*, slot: Slot, petition: Petition, **fields) -> Appointment | None:
+    """Put a petition into the first free seat of a (locked) slot, or None when every seat is held."""
+    free_seats = (
+        Seat.objects.filter(slot=slot, number__lte=slot.capacity)
+        .exclude(appointments__status__in=SEAT_HOLDING_STATUSES)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+    for seat_id in list(free_seats):
+        try:
+            # The partial unique index on (seat) decides a race; the loser moves on to the next seat.
+            with transaction.atomic():
+                return Appointment.objects.create(
+                    petition=petition, seat_id=seat_id, slot=slot, community=petition.community, **fields
+                )
+        except IntegrityError:
+            continue
+    return None
 
 
 def _idempotency_key_check(key: str | None) -> None:

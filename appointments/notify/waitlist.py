@@ -247,28 +247,12 @@ def _seat_hold(*, petition: Petition, slot_id: int, now: dt.datetime) -> Appoint
     slot = Slot.objects.select_for_update(of=("self",)).select_related("week").filter(pk=slot_id).first()
     if slot is None or slot_booking_error(slot, now=now) is not None:
         return None
-    free_seats = list(
-        Seat.objects.filter(slot=slot, number__lte=slot.capacity)
-        .exclude(appointments__status__in=SEAT_HOLDING_STATUSES)
-        .order_by("number")
-        .values_list("pk", flat=True)
-    )
-    for seat_id in free_seats:
-        try:
-            # As in booking: the partial unique index on (seat) decides a race; the loser tries the next seat.
-            with transaction.atomic():
-                appointment = Appointment.objects.create(
-                    petition=petition,
-                    seat_id=seat_id,
-                    slot=slot,
-                    status=Appointment.Status.OFFERED,
-                    community=petition.community,
-                )
-        except IntegrityError:
-            continue
+    from ..booking import seat_claim  # booking imports this package's hooks
+
+    appointment = seat_claim(slot=slot, petition=petition, status=Appointment.Status.OFFERED)
+    if appointment is not None:
         appointment.slot = slot
-        return appointment
-    return None
+    return appointment
 
 
 @dataclass
