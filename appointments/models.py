@@ -1,6 +1,7 @@
 """Residents, their petitions, and the appointments that put a petition in front of a department."""
 
 import uuid
+from collections.abc import Callable
 
 from django.db import models
 from django.db.models import Q
@@ -10,6 +11,7 @@ from departments.models import Community, Department, Kiosk, StaffMember
 from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
 
 from . import identity
+from .fields import EncryptedTextField
 
 
 class PetitionCategory(models.Model):
@@ -34,29 +36,58 @@ class PetitionCategory(models.Model):
 
 
 class Resident(models.Model):
-    """A person who raises a matter. The ID number is stored encrypted and found by a keyed hash."""
+    """A person who raises a matter. Name, mobile and ID number are stored encrypted and found by keyed hashes."""
 
-    name = models.CharField(_("name"), max_length=50)
-    phone = models.CharField(_("mobile"), max_length=20)
+    name = EncryptedTextField(_("name"), max_length=50)
+    # Keyed tags of the name and its parts, so that staff can search by name (identity.name_tags).
+    name_tags = models.TextField(editable=False, blank=True, default="")
+    phone = EncryptedTextField(_("mobile"), max_length=20)
+    phone_hash = models.CharField(max_length=64, editable=False, blank=True, default="", db_index=True)
     id_number_encrypted = models.TextField(editable=False)
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=20, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when retention removed the person's details: the petitions stay, nobody can be found from them.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.id_number_masked})"
+        return f"{self.name_masked} ({self.id_number_masked})"
+
+    def save(self, *args, **kwargs) -> None:
+        lookups = {"name": ("name_tags", identity.name_tags), "phone": ("phone_hash", identity.phone_hash)}
+        _lookups_refresh(self, kwargs, **lookups)
+        super().save(*args, **kwargs)
 
     @property
     def id_number(self) -> str:
-        return identity.decrypt(self.id_number_encrypted)
+        return identity.decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
 
     @property
     def phone_masked(self) -> str:
         return identity.phone_mask(self.phone)
+
+    @property
+    def name_masked(self) -> str:
+        return identity.name_mask(self.name)
+
+
+def _lookups_refresh(instance: models.Model, kwargs: dict, **lookups: tuple[str, Callable[[str], str]]) -> None:
+    """Recompute the keyed hash of each encrypted field being saved, and save the hash with it."""
+    fields = kwargs.get("update_fields")
+    fields = None if fields is None else set(fields)
+    deferred = instance.get_deferred_fields()
+    for field, (column, compute) in lookups.items():
+        if field in deferred or (fields is not None and field not in fields):
+            continue
+        setattr(instance, column, compute(getattr(instance, field)))
+        if fields is not None:
+            fields.add(column)
+    if fields is not None:
+        kwargs["update_fields"] = fields
 
 
 PETITION_STATUSES = [
@@ -102,8 +133,10 @@ class Petition(models.Model):
     query_code = models.CharField(_("query code"), max_length=12, unique=True, editable=False)
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="petitions")
     # The contact given when the petition was filed; a later filing by the same resident never changes it.
-    contact_name = models.CharField(_("name as given"), max_length=50, editable=False)
-    contact_phone = models.CharField(_("mobile as given"), max_length=20, editable=False)
+    contact_name = EncryptedTextField(_("name as given"), max_length=50, editable=False)
+    contact_name_tags = models.TextField(editable=False, blank=True, default="")
+    contact_phone = EncryptedTextField(_("mobile as given"), max_length=20, editable=False)
+    contact_phone_hash = models.CharField(max_length=64, editable=False, blank=True, default="", db_index=True)
     category = models.ForeignKey(PetitionCategory, on_delete=models.PROTECT, related_name="petitions")
     summary = models.TextField(_("summary"), max_length=2000)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="petitions")
@@ -167,9 +200,22 @@ class Petition(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def save(self, *args, **kwargs) -> None:
+        _lookups_refresh(
+            self,
+            kwargs,
+            contact_name=("contact_name_tags", identity.name_tags),
+            contact_phone=("contact_phone_hash", identity.phone_hash),
+        )
+        super().save(*args, **kwargs)
+
     @property
     def contact_phone_masked(self) -> str:
         return identity.phone_mask(self.contact_phone)
+
+    @property
+    def contact_name_masked(self) -> str:
+        return identity.name_mask(self.contact_name)
 
 
 class Appointment(models.Model):

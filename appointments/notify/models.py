@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Community, Department, StaffMember
 
+from ..fields import EncryptedTextField
+
 
 class Notification(models.Model):
     """One SMS to send to the resident of a petition: a row with a due time and a state, sent exactly once."""
@@ -129,7 +131,8 @@ class OutboxMessage(models.Model):
     """An SMS 'sent' by the local backend (demo and tests): staff read these on a page instead of a phone."""
 
     sid = models.CharField(max_length=64, unique=True)
-    to = models.CharField(max_length=20)
+    # The resident's mobile, encrypted like every other copy of it.
+    to = EncryptedTextField(max_length=20)
     body = models.TextField()
     status_callback = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

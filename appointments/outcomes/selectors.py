@@ -102,10 +102,18 @@ def resident_for_search(*, actor: Actor, id_number: str) -> int | None:
     number = identity.id_number_clean(id_number, field="q")
     found = (
         petition_scope(actor)
-        .filter(resident__id_number_hash=identity.lookup_hash(number))
+        .filter(resident__id_number_hash__in=identity.lookup_hashes(number))
         .values_list("resident_id", flat=True)
         .first()
     )
+    return found
+
+
+def _name_tagged(text: str) -> Q:
+    """Petitions filed with, or by a resident registered under, a name containing this text (2+ characters)."""
+    found = Q(pk__in=[])
+    for tag in identity.name_search_tags(text):
+        found |= Q(contact_name_tags__contains=tag) | Q(resident__name_tags__contains=tag)
     return found
 
 
@@ -119,8 +127,8 @@ def petition_search(*, actor: Actor, search: PetitionSearch, today: dt.date | No
             Q(reference__iexact=text)
             | Q(reference__icontains=text)
             | Q(query_code=text)
-            | Q(contact_name__icontains=text)
-            | Q(resident__name__icontains=text)
+            # Names are encrypted: found by their keyed tags, a whole name or a part of two or more characters.
+            | _name_tagged(text)
             | Q(summary__icontains=text)
         )
     if search.resident_id is not None:

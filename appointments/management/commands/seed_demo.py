@@ -442,7 +442,7 @@ class Command(BaseCommand):
         kiosk = Actor(kiosk=Kiosk.objects.get(community=community, revoked_at__isnull=True))
         appointment = (
             Appointment.objects.filter(
-                petition__resident__id_number_hash=identity.lookup_hash(id_number),
+                petition__resident__id_number_hash__in=identity.lookup_hashes(id_number),
                 petition__summary=summary,
                 status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
             )
