@@ -1,12 +1,15 @@
 """How API callers prove who they are: a kiosk key, a staff bearer token, or a staff session."""
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer
 from ninja.security.session import SessionAuth
 from ninja.utils import check_csrf
 
 from .services import Actor, api_token_authenticate, kiosk_authenticate, staff_for_user
+from .signin import bad_credentials_blocked, bad_credentials_note, second_factor_pending
 
 
 class CsrfRefused(HttpError):
@@ -16,17 +19,44 @@ class CsrfRefused(HttpError):
         super().__init__(403, "CSRF check failed")
 
 
+class SignInRefused(HttpError):
+    """A caller refused before any key is looked up: too many wrong keys, or a session that still owes its code."""
+
+    def __init__(self, status_code: int, message, retry_after: int | None = None) -> None:
+        super().__init__(status_code, str(message))
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _refuse_if_too_many_bad_credentials(request: HttpRequest) -> None:
+    if bad_credentials_blocked(request):
+        raise SignInRefused(
+            429,
+            _("Too many wrong kiosk keys or tokens came from this address. Please wait %(minutes)d minutes.")
+            % {"minutes": max(1, settings.BAD_CREDENTIALS_WINDOW_SECONDS // 60)},
+            retry_after=settings.BAD_CREDENTIALS_WINDOW_SECONDS,
+        )
+
+
 class KioskKey(APIKeyHeader):
     param_name = "X-Kiosk-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        if not key:
+            return None
+        _refuse_if_too_many_bad_credentials(request)
         kiosk = kiosk_authenticate(key)
+        if kiosk is None:
+            bad_credentials_note(request)
         return Actor(kiosk=kiosk) if kiosk else None
 
 
 class StaffToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        _refuse_if_too_many_bad_credentials(request)
         staff = api_token_authenticate(token)
+        if staff is None:
+            bad_credentials_note(request)
         return Actor(staff=staff) if staff else None
 
 
@@ -39,6 +69,9 @@ class StaffSession(SessionAuth):
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
             raise CsrfRefused()
+        if second_factor_pending(request.user):
+            # Signed in with the password only; bearer tokens are not affected (docs/signin.md).
+            raise SignInRefused(401, _("Finish signing in with the code from your authenticator app first."))
         return Actor(staff=staff)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:

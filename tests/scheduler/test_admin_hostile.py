@@ -62,6 +62,9 @@ def test_every_admin_form_answers_hostile_values_without_a_server_error(superuse
             continue
         assert form.status_code == 200, url
         names = {n for n in FIELD_NAME.findall(form.content.decode()) if n != "csrfmiddlewaretoken" and n[0] != "_"}
+        if not names:  # shown read-only: these records change only through admin actions that call services
+            assert superuser_client.post(url, dict.fromkeys(["status"], "closed")).status_code == 403, url
+            continue
         for value in HOSTILE:
             response = superuser_client.post(url, dict.fromkeys(names, value))
             assert response.status_code in (200, 302), (url, value[:30], response.status_code)
