@@ -10,13 +10,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.audit import audit_record
-from departments.models import Community, StaffMember
+from departments.models import Community
 from departments.services import Actor
 from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound, ResidentNameMismatch, TooManyAttempts
+from scheduler.log_filters import redact
 from scheduler.selectors import department_get
 from scheduler.text import text_clean
 
-from . import identity
+from . import identity, policy
 from .models import Petition, PetitionCategory, Resident
 from .outcomes.lifecycle import petition_deadline_refresh
 
@@ -56,7 +57,7 @@ def identity_clean(*, name: str, phone: str, id_number: str) -> tuple[str, str, 
 def identity_check(*, name: str, phone: str, id_number: str) -> tuple[str, str, str]:
     """Check a resident's details, and that the name matches the one held for this ID number."""
     name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
-    held = Resident.objects.filter(id_number_hash=identity.lookup_hash(id_number)).values_list("name", flat=True)
+    held = Resident.objects.filter(id_number_hash__in=identity.lookup_hashes(id_number)).values_list("name", flat=True)
     for held_name in held:
         _name_match_or_refuse(held_name=held_name, given=name)
     return name, phone, id_number
@@ -82,7 +83,9 @@ def resident_for_filing(*, actor: Actor | None, name: str, phone: str, id_number
     """
     name, phone, id_number = identity_clean(name=name, phone=phone, id_number=id_number)
     digest = identity.lookup_hash(id_number)
-    resident = Resident.objects.select_for_update().filter(id_number_hash=digest).first()
+    # Under every configured key: a resident not yet re-encrypted by a key rotation is the same resident.
+    known = identity.lookup_hashes(id_number)
+    resident = Resident.objects.select_for_update().filter(id_number_hash__in=known).first()
     if resident is None:
         try:
             with transaction.atomic():
@@ -95,7 +98,7 @@ def resident_for_filing(*, actor: Actor | None, name: str, phone: str, id_number
                 )
         except IntegrityError:
             # Registered by a concurrent filing a moment ago: use that row, under the same rules.
-            resident = Resident.objects.select_for_update().get(id_number_hash=digest)
+            resident = Resident.objects.select_for_update().filter(id_number_hash__in=known).get()
         else:
             audit_record(actor=actor, action="resident.create", target=resident, detail={"fields": ["name", "phone"]})
             return resident
@@ -121,7 +124,7 @@ def resident_find_by_id_number(*, actor: Actor, id_number: str) -> Resident:
     if not resident_name_correction_allowed(actor):
         raise Forbidden(_("Only a community worker or a petition officer can correct a resident's name."))
     number = identity.id_number_clean(id_number, field="id_number")
-    resident = Resident.objects.filter(id_number_hash=identity.lookup_hash(number)).first()
+    resident = Resident.objects.filter(id_number_hash__in=identity.lookup_hashes(number)).first()
     if resident is None:
         raise NotFound(_("Nobody is registered with this ID number yet."), field="id_number")
     return resident
@@ -129,7 +132,7 @@ def resident_find_by_id_number(*, actor: Actor, id_number: str) -> Resident:
 
 def resident_id_number_view(*, actor: Actor, petition: Petition) -> str:
     """Show a petition officer the full ID number of a petition's resident, recording that they saw it."""
-    if not actor.is_petition_officer:
+    if not policy.can_see_full_id_number(actor):
         raise Forbidden(_("Only a petition officer can see a resident's full ID number."))
     resident = petition.resident
     audit_record(
@@ -139,10 +142,7 @@ def resident_id_number_view(*, actor: Actor, petition: Petition) -> str:
 
 
 def resident_name_correction_allowed(actor: Actor) -> bool:
-    return actor.staff is not None and actor.staff.role in (
-        StaffMember.Role.COMMUNITY_WORKER,
-        StaffMember.Role.PETITION_OFFICER,
-    )
+    return policy.can_correct_resident_name(actor)
 
 
 @transaction.atomic(durable=True)
@@ -216,6 +216,8 @@ def petition_create(
         department_obj = category_obj.suggested_department
     else:
         raise InvalidInput(_("Please choose a department."), field="department")
+    if not policy.can_file_petition_for(actor, department_obj):
+        raise Forbidden(_("A department's staff file petitions for their own department only."), field="department")
     if community is None:
         community = actor.kiosk.community if actor.kiosk else (actor.staff.community if actor.staff else None)
 
@@ -257,16 +259,13 @@ def petition_for_actor(*, actor: Actor, reference: str, field: str = "petition")
         else None
     )
     if petition is None or not petition_visible_to(petition, actor):
-        raise NotFound(_("No petition with reference '%(ref)s' was found.") % {"ref": reference}, field=field)
+        # Echoed masked: a resident's ID number or mobile typed where a reference belongs must not come back.
+        raise NotFound(_("No petition with reference '%(ref)s' was found.") % {"ref": redact(reference)}, field=field)
     return petition
 
 
 def petition_visible_to(petition: Petition, actor: Actor) -> bool:
-    if actor.is_petition_officer:
-        return True
-    if actor.staff is not None and actor.is_department_member(petition.department_id):
-        return True
-    return actor.community_id is not None and actor.community_id == petition.community_id
+    return policy.can_view_petition(actor, petition)
 
 
 def _lookup_guard(principal: str | None) -> str | None:

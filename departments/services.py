@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from . import policy
 from .models import ApiToken, Community, Kiosk, StaffMember
 
 KIOSK_KEY_PREFIX = "kiosk_"
@@ -45,25 +46,16 @@ class Actor:
             return self.staff.community_id
         return None
 
+    # The role rules themselves live in departments/policy.py; these read them for the caller.
     @property
     def is_petition_officer(self) -> bool:
-        return self.staff is not None and self.staff.role == StaffMember.Role.PETITION_OFFICER
+        return policy.is_petition_officer(self)
 
     def is_department_member(self, department_id: int) -> bool:
-        return (
-            self.staff is not None
-            and self.staff.department_id == department_id
-            and self.staff.role in (StaffMember.Role.DEPARTMENT_STAFF, StaffMember.Role.DEPARTMENT_ADMIN)
-        )
+        return policy.is_department_member(self, department_id)
 
     def can_manage_department(self, department_id: int) -> bool:
-        if self.is_petition_officer:
-            return True
-        return (
-            self.staff is not None
-            and self.staff.role == StaffMember.Role.DEPARTMENT_ADMIN
-            and self.staff.department_id == department_id
-        )
+        return policy.can_manage_department(self, department_id)
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     THROTTLED = "throttled"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     SERVER_ERROR = "server_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 E = ErrorCode
@@ -43,6 +44,7 @@ ERROR_CODES_BY_STATUS: dict[int, tuple[ErrorCode, ...]] = {
     422: (E.INVALID, E.OUTSIDE_BOOKING_WINDOW),
     429: (E.THROTTLED, E.TOO_MANY_ATTEMPTS),
     500: (E.SERVER_ERROR,),
+    503: (E.SERVICE_UNAVAILABLE,),
 }
 
 ERROR_DESCRIPTIONS = {
@@ -54,6 +56,7 @@ ERROR_DESCRIPTIONS = {
     413: "The body is too large",
     422: "A value is not valid; `field` names it",
     429: "Too many requests; wait `Retry-After` seconds",
+    503: "A service this operation needs (the video provider) cannot be reached; try again in a minute",
 }
 
 

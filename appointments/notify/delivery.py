@@ -10,10 +10,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from departments.audit import audit_record
-from departments.models import StaffMember
 from departments.services import Actor
 from scheduler.errors import Conflict, NotFound
 
+from .. import policy
 from ..models import Notification, NotificationStatus
 
 State = Notification.State
@@ -184,14 +184,7 @@ def notification_problem_text(notification: Notification) -> str | Promise:
 
 
 def _may_handle(actor: Actor, notification: Notification) -> bool:
-    if actor.is_petition_officer:
-        return True
-    return (
-        actor.staff is not None
-        and actor.staff.role == StaffMember.Role.COMMUNITY_WORKER
-        and actor.community_id is not None
-        and actor.community_id == notification.petition.community_id
-    )
+    return policy.can_handle_notification(actor, notification.petition.community_id)
 
 
 @transaction.atomic(durable=True)

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scheduler.errors import Conflict
 
+from .. import policy
 from ..identity import phone_mask
 from ..models import Notification, OutboxMessage
-from ..staff.views import Role, StaffRequest, staff_page
+from ..staff.views import StaffRequest, staff_page
 from . import sms_selectors
 from .delivery import notification_mark_handled, notification_problem_text
 
@@ -74,7 +75,7 @@ def outbox(request: StaffRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_page(Role.COMMUNITY_WORKER, Role.PETITION_OFFICER)
+@staff_page(policy.may_follow_up_in_communities)
 @require_GET
 def problems(request: StaffRequest) -> HttpResponse:
     actor = request.actor
@@ -94,7 +95,7 @@ def problems(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/sms_problems.html", context)
 
 
-@staff_page(Role.COMMUNITY_WORKER, Role.PETITION_OFFICER)
+@staff_page(policy.may_follow_up_in_communities)
 @require_POST
 def problem_handled(request: StaffRequest, notification_id: int) -> HttpResponse:
     """Mark a failed message as followed up; another community's message is not found (404)."""

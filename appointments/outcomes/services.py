@@ -14,6 +14,7 @@ from departments.services import Actor
 from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound
 from scheduler.text import text_clean
 
+from .. import policy
 from ..models import (
     Appointment,
     Commitment,
@@ -322,9 +323,7 @@ def commitment_complete(*, actor: Actor, commitment_id: int, note: str, now: dt.
 
 
 def slip_visible_to(slip: FollowUpSlip, actor: Actor) -> bool:
-    if actor.is_petition_officer:
-        return True
-    return actor.staff is not None and actor.community_id is not None and actor.community_id == slip.community_id
+    return policy.can_view_slip(actor, slip)
 
 
 @transaction.atomic

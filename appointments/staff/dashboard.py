@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET
 
 from departments.models import Department
 
+from .. import policy
 from ..models import Petition
 from ..office import figures
-from .views import Role, StaffRequest, staff_page
+from .views import StaffRequest, staff_page
 
 
 def rate_text(rate: float | None) -> str:
@@ -32,7 +33,7 @@ class Tile:
 
 
 @never_cache
-@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@staff_page(policy.may_see_figures)
 @require_GET
 def dashboard(request: StaffRequest) -> HttpResponse:
     """This week so far: the whole district (or one department) for the petition office, else one's department."""

@@ -24,6 +24,7 @@ from departments.models import Department
 from scheduler.errors import DomainError, Forbidden, InvalidInput
 from scheduler.selectors import slot_list_open
 
+from .. import policy
 from ..booking import appointment_book
 from ..models import Commitment, Outcome, OutcomeItem, Petition
 from ..notify.sms_selectors import petition_notifications
@@ -147,7 +148,7 @@ class ListRow:
 
 @sensitive_post_parameters("q")
 @never_cache
-@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@staff_page(policy.may_see_figures)
 @require_http_methods(["GET", "POST"])
 def petition_list(request: StaffRequest) -> HttpResponse:
     """Every petition on the caller's list, searched and filtered; the search form posts, so nothing typed into it

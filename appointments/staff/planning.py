@@ -9,8 +9,9 @@ from scheduler.errors import InvalidInput
 from scheduler.planning import allocate
 from scheduler.publishing import PlannedPublishing, weeks_publish_planned
 
+from .. import policy
 from ..office.demand import PlanRow, demand_by_department, next_week
-from .views import Role, StaffRequest, staff_page
+from .views import StaffRequest, staff_page
 
 WEEKDAYS = range(7)
 MAX_DIGITS = 4
@@ -52,7 +53,7 @@ def plan_from_post(row: PlanRow, data: QueryDict) -> dict[int, int]:
     return days
 
 
-@staff_page(Role.PETITION_OFFICER)
+@staff_page(policy.may_plan_every_department)
 @require_http_methods(["GET", "POST"])
 def planning(request: StaffRequest) -> HttpResponse:
     iso_year, iso_week = next_week()

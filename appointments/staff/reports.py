@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from scheduler.errors import InvalidInput
 
+from .. import policy
 from ..office.report import (
     last_week,
     report_charts,
@@ -17,12 +18,12 @@ from ..office.report import (
     report_week_parse,
     week_label,
 )
-from .views import Role, StaffRequest, staff_page
+from .views import StaffRequest, staff_page
 
 DRILL_DOWN = {"department": "department", "community": "community", "category": "category"}
 
 
-@staff_page(Role.PETITION_OFFICER, Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN)
+@staff_page(policy.may_see_figures)
 @require_GET
 def weekly_report(request: StaffRequest) -> HttpResponse:
     typed = request.GET.get("week", "")

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from scheduler.errors import DomainError
 
+from .. import policy
 from ..models import Resident
 from ..petitions import NAME_MAX, NameCorrectionReason, name_clean, resident_find_by_id_number, resident_name_correct
-from .views import Role, StaffRequest, staff_page
+from .views import StaffRequest, staff_page
 
 # The resident found from the ID card in hand, kept between the two steps so the number is not sent back out.
 FOUND = "resident-name-correction"
@@ -54,7 +55,7 @@ class NameForm(forms.Form):
 
 @sensitive_post_parameters("id_number")
 @never_cache
-@staff_page(Role.COMMUNITY_WORKER, Role.PETITION_OFFICER)
+@staff_page(policy.can_correct_resident_name)
 @require_http_methods(["GET", "POST"])
 def resident_name(request: StaffRequest) -> HttpResponse:
     """Find a resident by the ID card in hand, then correct the registered name."""

@@ -20,6 +20,7 @@ from departments.models import Community, StaffMember
 from departments.services import Actor
 from scheduler.errors import Conflict, InvalidInput, NotFound
 
+from .. import policy
 from ..models import FollowUpSlip
 from ..outcomes.services import slip_close
 from .views import StaffRequest, staff_page
@@ -128,13 +129,13 @@ def _page(
     return render(request, "staff/slips.html", context, status=status)
 
 
-@staff_page(Role.COMMUNITY_WORKER, Role.PETITION_OFFICER)
+@staff_page(policy.may_follow_up_in_communities)
 @require_GET
 def slip_list(request: StaffRequest) -> HttpResponse:
     return _page(request, community=_community_filter(request))
 
 
-@staff_page(Role.COMMUNITY_WORKER, Role.PETITION_OFFICER)
+@staff_page(policy.may_follow_up_in_communities)
 @require_POST
 def slip_close_page(request: StaffRequest, slip_id: int) -> HttpResponse:
     """Close a slip with what the community found; a slip of another community is not found (404)."""

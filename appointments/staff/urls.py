@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sessions/", views.my_sessions, name="sessions"),
     path("sessions/<int:appointment_id>/join/", views.join, name="join"),
-    path("sessions/<int:appointment_id>/token", views.token, name="token"),
     path("sessions/<int:appointment_id>/end", views.end, name="end"),
     path("community/", views.community_today, name="community"),
     path("community/check-in/<int:appointment_id>", views.check_in, name="check-in"),

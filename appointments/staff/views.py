@@ -1,36 +1,35 @@
 """Pages for signed-in staff: their sessions, the community office's day, the petition office, weekly hours."""
 
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Community, Department, StaffMember
-from departments.services import Actor, kiosk_authenticate, staff_for_user
+from departments.services import Actor, staff_for_user
 from scheduler import hours
 from scheduler.errors import DomainError, InvalidInput, NotFound
+from scheduler.log_filters import redact
 from scheduler.models import Closure, ConsultationRule
 from scheduler.publishing import iso_week_parse
 from scheduler.text import ascii_formfield, form_text_clean
 
+from .. import policy
 from ..booking import appointment_check_in
 from ..video import selectors
 from ..video.base import VideoProviderError, video_provider
 from ..video.services import Side, actor_side, join_window, video_flag_clear, video_join_check, video_session_end
-from ..video.services import video_token_issue as token_issue
 
 Role = StaffMember.Role
 HOME_BY_ROLE: dict[str, str] = {
@@ -75,20 +74,27 @@ def request_community(request: StaffRequest) -> Community:
     return community
 
 
-def staff_page(*roles: str):
-    """Let only signed-in staff (of the given roles) in, with their Actor on request.actor."""
+def staff_page(*roles: str | Callable[[Actor], bool]):
+    """Let only signed-in staff in, with their Actor on request.actor: those the given policy rule admits
+    (appointments/policy.py), or of the given roles."""
+    rules = [r for r in roles if callable(r)]
+    role_names = [r for r in roles if not callable(r)]
 
     def decorator(view):
-        @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                # The way back after signing in goes in the Location header and the login page's address, which
+                # logs and proxies keep: an ID number or mobile in a search address is masked there.
+                return redirect_to_login(redact(request.get_full_path()))
             staff = staff_for_user(request.user)
             if staff is None:
                 return refuse(request, _("This page is for district staff. Your account has no staff role."))
-            if roles and staff.role not in roles:
+            actor = Actor(staff=staff)
+            if (role_names and staff.role not in role_names) or not all(rule(actor) for rule in rules):
                 return refuse(request, _("Your role cannot open this page."))
             staff_request = cast(StaffRequest, request)
-            staff_request.actor = Actor(staff=staff)
+            staff_request.actor = actor
             try:
                 return view(staff_request, *args, **kwargs)
             except DomainError as error:
@@ -105,7 +111,7 @@ def home(request: StaffRequest) -> HttpResponse:
     return redirect(HOME_BY_ROLE[request_staff(request).role])
 
 
-@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN)
+@staff_page(policy.may_open_sessions)
 @require_GET
 def my_sessions(request: StaffRequest) -> HttpResponse:
     department = request_department(request)
@@ -113,7 +119,7 @@ def my_sessions(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/sessions.html", {"department": department, **sessions, "now": timezone.now()})
 
 
-@staff_page(Role.COMMUNITY_WORKER)
+@staff_page(policy.may_open_community_day)
 @require_GET
 def community_today(request: StaffRequest) -> HttpResponse:
     community = request_community(request)
@@ -121,7 +127,7 @@ def community_today(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/community.html", {"community": community, "rows": rows, "now": timezone.now()})
 
 
-@staff_page(Role.COMMUNITY_WORKER)
+@staff_page(policy.may_open_community_day)
 @require_POST
 def check_in(request: StaffRequest, appointment_id: int) -> HttpResponse:
     try:
@@ -133,13 +139,13 @@ def check_in(request: StaffRequest, appointment_id: int) -> HttpResponse:
     return redirect("staff:community")
 
 
-@staff_page(Role.PETITION_OFFICER)
+@staff_page(policy.may_open_office)
 @require_GET
 def office(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/office.html", {**selectors.office_sessions(), "now": timezone.now()})
 
 
-@staff_page(Role.PETITION_OFFICER)
+@staff_page(policy.can_clear_video_flag)
 @require_POST
 def flag_clear(request: StaffRequest, session_id: int) -> HttpResponse:
     video_flag_clear(actor=request.actor, session_id=session_id)
@@ -197,55 +203,7 @@ def _join_text() -> dict[str, str]:
     }
 
 
-def _callback_url(request: HttpRequest) -> str:
-    path = reverse("video-webhook")
-    if settings.VIDEO_PUBLIC_BASE_URL:
-        return settings.VIDEO_PUBLIC_BASE_URL + path
-    return request.build_absolute_uri(path)
-
-
-def _csrf_stand_in(request: HttpRequest) -> HttpResponse:
-    """Stands in for the view (not CSRF-exempt) and the next middleware; process_view only checks the request
-    and never calls it."""
-    return HttpResponse(status=204)
-
-
-@csrf_exempt
-@require_POST
-def token(request: HttpRequest, appointment_id: int) -> JsonResponse:
-    """Mint a room token for a signed-in staff member (with CSRF) or a kiosk (X-Kiosk-Key)."""
-    key = request.headers.get("X-Kiosk-Key")
-    if key is not None:
-        kiosk = kiosk_authenticate(key)
-        actor = Actor(kiosk=kiosk) if kiosk else Actor()
-    else:
-        # A cookie-authenticated call must carry the CSRF token like any form post.
-        rejected = CsrfViewMiddleware(_csrf_stand_in).process_view(request, _csrf_stand_in, (), {})
-        if rejected is not None:
-            return JsonResponse({"detail": _("The page has expired; reload it and try again.")}, status=403)
-        staff = staff_for_user(request.user)
-        actor = Actor(staff=staff) if staff else Actor()
-    try:
-        grant = token_issue(actor=actor, appointment_id=appointment_id, status_callback=_callback_url(request))
-    except DomainError as error:
-        return JsonResponse({"detail": str(error.message), "code": error.code}, status=error.status_code)
-    except VideoProviderError:
-        return JsonResponse(
-            {"detail": _("The video service cannot be reached right now. Please try again in a minute.")}, status=503
-        )
-    return JsonResponse(
-        {
-            "token": grant.token,
-            "room": grant.room_name,
-            "identity": grant.identity,
-            "side": grant.side,
-            "provider": grant.provider,
-            "expires_at": grant.expires_at.isoformat(),
-        }
-    )
-
-
-@staff_page(Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@staff_page(policy.may_end_sessions)
 @require_POST
 def end(request: StaffRequest, appointment_id: int) -> HttpResponse:
     try:
@@ -338,7 +296,7 @@ def _one_posted[M: Model](queryset: QuerySet[M], value: str | None) -> M | None:
     return queryset.filter(pk=record_id).first() if record_id is not None else None
 
 
-@staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@staff_page(policy.may_keep_hours)
 @require_GET
 def hours_index(request: StaffRequest) -> HttpResponse:
     departments = hours.departments_for_hours(actor=request.actor)
@@ -347,7 +305,7 @@ def hours_index(request: StaffRequest) -> HttpResponse:
     return render(request, "staff/hours_index.html", {"departments": departments})
 
 
-@staff_page(Role.DEPARTMENT_ADMIN, Role.PETITION_OFFICER)
+@staff_page(policy.may_keep_hours)
 @require_http_methods(["GET", "POST"])
 def hours_department(request: StaffRequest, code: str) -> HttpResponse:
     actor = request.actor

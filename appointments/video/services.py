@@ -13,10 +13,10 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
 from departments.audit import audit_record
-from departments.models import StaffMember
 from departments.services import Actor
-from scheduler.errors import Forbidden, NotFound
+from scheduler.errors import DomainError, Forbidden, NotFound
 
+from .. import policy
 from ..booking import _previous_petition_status, appointment_queryset
 from ..models import Appointment, Petition, VideoParticipant, VideoParticipantEvent, VideoSession
 from ..outcomes.lifecycle import petition_transition
@@ -42,20 +42,7 @@ def join_window(appointment: Appointment) -> tuple[dt.datetime, dt.datetime]:
 
 def actor_side(actor: Actor, appointment: Appointment) -> str | None:
     """Say which side of the table this caller sits on for this appointment, or None if they have no seat."""
-    if actor.kiosk is not None:
-        if actor.kiosk.is_active and actor.kiosk.community_id == appointment.community_id:
-            return Side.COMMUNITY
-        return None
-    staff = actor.staff
-    if staff is None or not staff.user.is_active:
-        return None
-    if staff.role == StaffMember.Role.PETITION_OFFICER:
-        return Side.PETITION_OFFICE
-    if actor.is_department_member(appointment.slot.department_id):
-        return Side.DEPARTMENT
-    if staff.role == StaffMember.Role.COMMUNITY_WORKER and staff.community_id == appointment.community_id:
-        return Side.COMMUNITY
-    return None
+    return policy.video_side(actor, appointment)
 
 
 def participant_identity(actor: Actor, side: str) -> str:
@@ -68,16 +55,13 @@ def side_of_identity(identity: str) -> str:
     return side if side in Side.values else Side.UNKNOWN
 
 
-def join_refusal(*, actor: Actor, appointment: Appointment, now: dt.datetime) -> VideoAccessDenied | None:
-    """Say why this caller may not join this appointment's room now, or None when they may."""
+def join_refusal(*, actor: Actor, appointment: Appointment, now: dt.datetime) -> DomainError | None:
+    """Say why this caller may not join this appointment's room now, or None when they may.
+
+    To a caller with no seat at this table the appointment does not exist: the same 404 as a missing one.
+    """
     if actor_side(actor, appointment) is None:
-        return VideoAccessDenied(
-            _(
-                "Only the department's staff, the petition office and the resident's community office "
-                "can join this session."
-            ),
-            code="not_a_participant",
-        )
+        return _not_found(appointment.pk)
     if appointment.status not in JOINABLE_STATUSES:
         return VideoAccessDenied(
             _("This appointment is '%(status)s', so its video session is closed.")
@@ -127,21 +111,28 @@ class VideoPass:
     session: VideoSession
 
 
+def _not_found(appointment_id: int) -> NotFound:
+    return NotFound(_("No appointment %(id)s was found.") % {"id": appointment_id}, field="appointment")
+
+
 def _appointment_load(appointment_id: int) -> Appointment:
     appointment = appointment_queryset().filter(pk=appointment_id).first()
     if appointment is None:
-        raise NotFound(_("No appointment %(id)s was found.") % {"id": appointment_id}, field="appointment")
+        raise _not_found(appointment_id)
     return appointment
 
 
 def video_join_check(*, actor: Actor, appointment_id: int, now: dt.datetime | None = None) -> Appointment:
-    """Load an appointment for joining, or record the refused attempt and raise VideoAccessDenied."""
+    """Load an appointment for joining, or raise: NotFound to a caller with no seat, VideoAccessDenied to one
+    who is too early, too late or whose appointment is over.
+
+    Refusals are not written to the audit trail: the API's throttle bounds how often anyone may try, and a row
+    per try would let anyone fill the trail.
+    """
     now = now or timezone.now()
     appointment = _appointment_load(appointment_id)
     refusal = join_refusal(actor=actor, appointment=appointment, now=now)
     if refusal is not None:
-        # Recorded outside any transaction, so the record survives the refusal.
-        audit_record(actor=actor, action="video.join_refused", target=appointment, detail={"reason": refusal.code})
         raise refusal
     return appointment
 
@@ -180,7 +171,9 @@ def video_session_end(*, actor: Actor, appointment_id: int, now: dt.datetime | N
     """End the room for everyone; only the department's staff or the petition office may."""
     now = now or timezone.now()
     appointment = _appointment_load(appointment_id)
-    if actor_side(actor, appointment) not in (Side.DEPARTMENT, Side.PETITION_OFFICE):
+    if actor_side(actor, appointment) is None:
+        raise _not_found(appointment_id)
+    if not policy.can_end_video(actor, appointment):
         raise Forbidden(_("Only the department's staff or the petition office can end a session for everyone."))
     session = VideoSession.objects.filter(appointment=appointment).first()
     if session is None or session.status == VideoSession.Status.COMPLETED:
@@ -412,7 +405,7 @@ def video_attendance_sweep(*, now: dt.datetime | None = None) -> SweepResult:
 
 def video_flag_clear(*, actor: Actor, session_id: int) -> VideoSession:
     """A petition officer marks a flagged session as dealt with."""
-    if not actor.is_petition_officer:
+    if not policy.can_clear_video_flag(actor):
         raise Forbidden(_("Only a petition officer can clear a flag."))
     session = VideoSession.objects.filter(pk=session_id).first()
     if session is None:

@@ -29,9 +29,9 @@
   var muted = false;
   var cameraOff = false;
 
+  // The page carries the CSRF token: the cookie is HttpOnly, out of reach of any script.
   function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+    return call.getAttribute("data-csrf") || "";
   }
 
   function say(message) {

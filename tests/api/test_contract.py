@@ -28,6 +28,7 @@ OPERATIONS = {
     ("post", "/api/v1/appointments"): ("appointment_book", "appointments"),
     ("get", "/api/v1/appointments/{appointment_id}"): ("appointment_get", "appointments"),
     ("post", "/api/v1/appointments/{appointment_id}/cancel"): ("appointment_cancel", "appointments"),
+    ("post", "/api/v1/appointments/{appointment_id}/video-token"): ("video_token_issue", "appointments"),
     ("post", "/api/v1/appointments/{appointment_id}/reschedule"): ("appointment_reschedule", "appointments"),
     ("get", "/api/v1/petitions/{reference}"): ("petition_get", "petitions"),
     ("post", "/api/v1/petitions/{reference}/outcomes"): ("outcome_record", "petitions"),

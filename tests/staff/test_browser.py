@@ -165,7 +165,9 @@ def test_the_join_page_without_a_provider_shows_the_camera_preview(live_server, 
     expect(page.locator("#leave")).to_be_enabled()
 
 
-def test_a_refused_join_says_why(live_server, page, local_video, people, sessions, other_department):
+def test_a_join_of_another_departments_session_is_told_it_does_not_exist(
+    live_server, page, local_video, people, sessions, other_department
+):
     from departments.models import StaffMember
 
     _live, later = sessions
@@ -174,7 +176,7 @@ def test_a_refused_join_says_why(live_server, page, local_video, people, session
 
     response = page.goto(f"{live_server.url}/staff/sessions/{later.pk}/join/")
 
-    assert response.status == 403
+    assert response.status == 404
     expect(page.locator("[role=alert]")).to_be_visible()
 
 

@@ -376,7 +376,7 @@ def test_session_pages_with_a_bad_id_answer_with_a_message(world, django_user_mo
         ):
             response = getattr(client, method)(url)
             assert_refused(client, response, role, url)
-        response = client.post(f"/staff/sessions/{appointment_id}/token")
+        response = client.post(f"/api/v1/appointments/{appointment_id}/video-token")
         assert response.status_code < 500 and response.status_code >= 400
         assert CJK.search(response.json()["detail"])
     assert snapshot() == before
@@ -393,8 +393,8 @@ def test_a_worker_of_another_community_cannot_check_in_the_appointment(world, dj
 
 
 @pytest.mark.parametrize("key", ["\x00", "kiosk_" + "x" * 10_000, "kiosk_\u202e", "' OR 1=1 --", "ｋｉｏｓｋ_abc"])
-def test_the_token_endpoint_refuses_a_hostile_kiosk_key(world, client, key):
-    response = client.post(f"/staff/sessions/{world['appointment'].pk}/token", headers={"X-Kiosk-Key": key})
+def test_the_video_token_operation_refuses_a_hostile_kiosk_key(world, client, key):
+    response = client.post(f"/api/v1/appointments/{world['appointment'].pk}/video-token", headers={"X-Kiosk-Key": key})
 
     assert 400 <= response.status_code < 500
     assert CJK.search(response.json()["detail"])

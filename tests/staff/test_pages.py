@@ -150,63 +150,23 @@ def test_the_local_backend_says_plainly_that_no_provider_is_configured(client, l
     assert 'id="expected"' in content
 
 
-def test_an_outsider_opening_the_join_page_is_refused_with_a_reason_and_recorded(
+def test_an_outsider_opening_the_join_page_is_told_it_does_not_exist_and_nothing_is_recorded(
     client, local_video, live_appointment, outsider
 ):
+    before = AuditEvent.objects.count()
+
     response = signed_in(client, outsider).get(f"/staff/sessions/{live_appointment.pk}/join/")
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert b'role="alert"' in response.content
-    assert AuditEvent.objects.get(action="video.join_refused").detail == {"reason": "not_a_participant"}
+    assert AuditEvent.objects.count() == before
 
 
-def test_the_token_endpoint_gives_staff_a_token_with_csrf(local_video, live_appointment, dept_staff):
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(dept_staff.staff.user)
-    url = f"/staff/sessions/{live_appointment.pk}/token"
-    assert client.post(url).status_code == 403  # no CSRF token
-
-    client.get(f"/staff/sessions/{live_appointment.pk}/join/")
-    response = client.post(url, headers={"X-CSRFToken": client.cookies["csrftoken"].value})
-
-    assert response.status_code == 200
-    body = response.json()
-    assert body["room"] == f"petition-appointment-{live_appointment.pk}"
-    assert body["identity"] == f"department:staff:{dept_staff.staff.pk}"
-
-
-def test_the_token_endpoint_serves_the_kiosk_of_the_community(client, local_video, live_appointment, kiosk_key):
-    response = client.post(f"/staff/sessions/{live_appointment.pk}/token", headers={"X-Kiosk-Key": kiosk_key})
-
-    assert response.status_code == 200
-    assert response.json()["side"] == "community"
-
-
-def test_the_token_endpoint_refuses_with_a_reason(client, local_video, appointment, other_kiosk_and_key):
-    response = client.post(f"/staff/sessions/{appointment.pk}/token", headers={"X-Kiosk-Key": other_kiosk_and_key[1]})
-
-    assert response.status_code == 403
-    assert response.json()["code"] == "not_a_participant"
-    assert response.json()["detail"]
-
-
-def test_the_token_endpoint_creates_the_twilio_room_with_our_callback(
-    client, twilio_video, live_appointment, kiosk_key
-):
-    response = client.post(f"/staff/sessions/{live_appointment.pk}/token", headers={"X-Kiosk-Key": kiosk_key})
-
-    assert response.status_code == 200
-    _method, _url, data = twilio_video.sent[0]
-    assert data["StatusCallback"] == "http://testserver/webhooks/twilio/video"
-    assert data["UniqueName"] == f"petition-appointment-{live_appointment.pk}"
-    session = VideoSession.objects.get(appointment=live_appointment)
-    assert session.provider == "twilio" and session.room_sid.startswith("RM")
+# The join token itself is an API operation: tests/trust/test_video_token_api.py.
 
 
 def test_department_staff_can_end_the_room_for_everyone(client, twilio_video, live_appointment, dept_staff, kiosk_key):
-    client.post(f"/staff/sessions/{live_appointment.pk}/token", headers={"X-Kiosk-Key": kiosk_key})
+    client.post(f"/api/v1/appointments/{live_appointment.pk}/video-token", headers={"X-Kiosk-Key": kiosk_key})
 
     response = signed_in(client, dept_staff).post(f"/staff/sessions/{live_appointment.pk}/end")
 
@@ -404,4 +364,4 @@ def test_a_twilio_backend_without_credentials_is_reported_not_crashed(client, se
     signed_in(client, dept_staff)
 
     assert client.get(f"/staff/sessions/{live_appointment.pk}/join/").status_code == 503
-    assert client.post(f"/staff/sessions/{live_appointment.pk}/token").status_code == 503
+    assert client.post(f"/api/v1/appointments/{live_appointment.pk}/video-token").status_code == 503
