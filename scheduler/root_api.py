@@ -5,16 +5,19 @@ import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from appointments.api import router as appointments_router
 from appointments.office.api import router as office_router
+from appointments.video.api import router as video_router
 from departments.api import router as departments_router
-from departments.auth import CsrfRefused
+from departments.auth import CsrfRefused, SignInRefused
 
 from .api import router as scheduler_router
 from .errors import DomainError
@@ -115,6 +118,7 @@ api.add_router("/v1/", departments_router)
 api.add_router("/v1/", scheduler_router)
 api.add_router("/v1/", appointments_router)
 api.add_router("/v1/", office_router)
+api.add_router("/v1/", video_router)
 
 
 def error_response(
@@ -204,6 +208,14 @@ def on_csrf_refused(request: HttpRequest, exc: CsrfRefused) -> HttpResponse:
     )
 
 
+@api.exception_handler(SignInRefused)
+def on_sign_in_refused(request: HttpRequest, exc: SignInRefused) -> HttpResponse:
+    response = error_response(request, exc.status_code, exc.message)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, _("Not found."), code=ErrorCode.NOT_FOUND)
@@ -229,6 +241,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, _("The request is too large."), code=ErrorCode.TOO_LARGE)
+
+
+@api.exception_handler(OperationalError)
+def on_database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # A lost connection (failover, restart) or a transient refusal: this request's transaction did not commit,
+    # so a retry is safe; a booking retried with the same Idempotency-Key never books twice.
+    logger.warning("Database unavailable (%s) in %s %s", type(exc).__name__, request.method, request.path)
+    message = pgettext("database lost", "The service is briefly unavailable. Please try again in a moment.")
+    response = error_response(request, 503, message, code=ErrorCode.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = "1"
+    return response
 
 
 @api.exception_handler(Exception)

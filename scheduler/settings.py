@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,14 +31,20 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or (
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set (or DEBUG=1 for a local demo).")
 
-# Separate key for the resident ID number field, so rotating SECRET_KEY does not lose data.
+# Separate key for residents' ID numbers, names and mobiles, so rotating SECRET_KEY does not lose data.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", SECRET_KEY)
+# Earlier field keys, newest first (comma-separated): still read until `manage.py rotate_field_key` has re-encrypted
+# every row under FIELD_ENCRYPTION_KEY; then remove them (docs/personal-data.md).
+FIELD_ENCRYPTION_OLD_KEYS = env_list("FIELD_ENCRYPTION_OLD_KEYS", "")
+# Residents whose petitions all ended longer ago than this are anonymised by `manage.py retention` (and the worker).
+RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "5"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site asks the second factor too (departments/admin_site.py, docs/signin.md).
+    "departments.admin_site.VerifiedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "departments",
     "scheduler",
     "appointments",
@@ -52,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # the policy is SECURE_CSP, in the production section
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -59,9 +71,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "departments.signin.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "scheduler.middleware.ApiJsonErrors",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "scheduler.urls"
@@ -100,7 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis's own backend, made to degrade (warn, miss) rather than fail requests while Redis is away.
+    CACHES = {"default": {"BACKEND": "scheduler.resilient_cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -113,6 +129,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+
+# Signing in (docs/signin.md). django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username (from
+# anywhere) or from one address (any usernames), that username or address is refused until the cool-off ends,
+# even with the right password. Behind TRUST_PROXY the address is the one the proxy saw.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "departments.signin.lockout_response"  # registration/locked_out.html, in both languages
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("TRUST_PROXY", False) else ["REMOTE_ADDR"]
+)
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("TRUST_PROXY", False) else None
+# A TOTP code (django-otp) after the password, for petition officers, department admins and admin-site users.
+# Always on; the test suite turns it off for tests that sign people in with force_login (tests/conftest.py).
+SIGNIN_OTP_REQUIRED = True
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "信访视频接访")
+# Wrong kiosk keys and bearer tokens from one address: after this many in the window, 429 for that address.
+BAD_CREDENTIALS_LIMIT = int(os.environ.get("BAD_CREDENTIALS_LIMIT", "20"))
+BAD_CREDENTIALS_WINDOW_SECONDS = int(os.environ.get("BAD_CREDENTIALS_WINDOW_SECONDS", "900"))
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -153,6 +191,10 @@ HOLIDAY_CONFIRMED_YEARS = [int(y) for y in env_list("HOLIDAY_CONFIRMED_YEARS", "
 KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "90"))
 KIOSK_IDLE_WARNING_SECONDS = int(os.environ.get("KIOSK_IDLE_WARNING_SECONDS", "20"))
 KIOSK_KEY_COOKIE = "kiosk_key"
+# Kiosk voice: prompts rendered ahead of time (`manage.py kiosk_voice build`, served as static files), and clips
+# rendered on demand (department names, days, counts), cached by the digest of their text.
+KIOSK_VOICE_ROOT = BASE_DIR / "static" / "voice"
+KIOSK_VOICE_CACHE = Path(os.environ.get("KIOSK_VOICE_CACHE", str(BASE_DIR / ".voice-cache")))
 
 # Every handler masks ID numbers and mobiles. Django's own handlers (runserver's request lines, its console, the
 # error mails) are defined again here with the filter: left to Django's defaults they would stay unfiltered.
@@ -184,6 +226,8 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},  # and to the console through the root
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # At DEBUG it logs whole template contexts (a resident's name on the kiosk's confirm screen, say).
+        "django.template": {"level": "INFO"},
     },
 }
 # Error reports (DEBUG pages, mails to ADMINS) mask the same, and fields named like a resident's name or numbers.
@@ -237,3 +281,79 @@ SMS_SWEEP_SECONDS = int(os.environ.get("SMS_SWEEP_SECONDS", "60"))
 # How long a seat offered to the next resident on the waiting list is held for them.
 WAITLIST_OFFER_HOURS = float(os.environ.get("WAITLIST_OFFER_HOURS", "2"))
 LOGIN_REDIRECT_URL = "/staff/"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Production serving (DEBUG=0): cookies, HTTPS, CSP, keys, database connections, static files, cache, health.
+# Kept together on purpose; explained in deploy/README.md and checked by tests/prod/test_deploy_settings.py.
+# "Production" is DEBUG off without the developer-key allowance that the test suite and `make messages` set.
+PRODUCTION = not DEBUG and os.environ.get("DJANGO_ALLOW_DEV_SECRET") != "1"
+if PRODUCTION and not os.environ.get("FIELD_ENCRYPTION_KEY"):
+    raise RuntimeError(
+        "FIELD_ENCRYPTION_KEY must be set in production, apart from SECRET_KEY: it encrypts residents' personal data, "
+        "and rotating SECRET_KEY must not make that data unreadable. Generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep it with the database backups' keys."
+    )
+if PRODUCTION and os.environ.get("FIELD_ENCRYPTION_KEY") == SECRET_KEY:
+    raise RuntimeError("FIELD_ENCRYPTION_KEY must differ from SECRET_KEY in production.")
+if PRODUCTION and not REDIS_URL:
+    raise RuntimeError(
+        "REDIS_URL must be set in production: API limits are counted across processes and the health check "
+        "sees the task workers through it."
+    )
+
+# Cookies: over HTTPS only, out of reach of scripts, not sent on cross-site requests. SECURE_COOKIES=0 only for a
+# loopback run over plain HTTP (the load test). Scripts that call the API take the CSRF token from the page.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# A staff member signs in once for a working day, not for Django's default two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(int(9.5 * 3600))))
+
+# HTTPS. Behind a proxy that ends TLS, set TRUST_PROXY=1 so X-Forwarded-Proto tells Django the request was secure.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers poll over plain HTTP inside the network
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600 if PRODUCTION else 0)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (Django's own middleware): scripts only from our own static files, never inline. Styles
+# may be inline (a few templates carry style attributes; a style cannot run code). Twilio's video SDK talks to
+# Twilio. Enforced in production; elsewhere the same policy is sent report-only, so a violation shows in the console.
+_CSP_POLICY = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "worker-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF, *env_list("CSP_CONNECT_SRC_EXTRA", "https://*.twilio.com,wss://*.twilio.com")],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CSP = _CSP_POLICY if env_bool("CSP_ENFORCE", PRODUCTION) else {}
+SECURE_CSP_REPORT_ONLY = {} if SECURE_CSP else _CSP_POLICY
+
+# Persistent connections, checked before reuse: after a database restart or failover the next request reconnects
+# instead of failing. Behind PgBouncer in transaction mode, server-side cursors and prepared statements must go.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+if env_bool("PGBOUNCER_TRANSACTION_POOLING", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# Static files: collected (`manage.py collectstatic`), hashed and compressed, served by WhiteNoise with far-future
+# caching. Outside production the files are served straight from static/, so a checkout works without collecting.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+if PRODUCTION:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
+
+# The health endpoint (/health/) wants a task worker heartbeat no older than this.
+HEALTH_WORKER_MAX_AGE_SECONDS = int(os.environ.get("HEALTH_WORKER_MAX_AGE_SECONDS", "180"))

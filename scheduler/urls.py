@@ -6,6 +6,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from .health import health
 from .root_api import api
 
 
@@ -21,8 +22,10 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
+    path("health/", health, name="health"),  # for load balancers: database, cache, task worker (200 or 503)
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    path("accounts/second-factor/", include("departments.signin_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
@@ -35,4 +38,5 @@ urlpatterns = [
     path("webhooks/", include("appointments.video.urls")),
     path("webhooks/", include("appointments.notify.webhook_urls")),
     path("kiosk/", include("appointments.kiosk.urls")),
+    path("kiosk/", include("appointments.kiosk.voice_urls")),  # read aloud and 大字, on every kiosk screen
 ]

@@ -5,17 +5,20 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
 from appointments.notify.sending import notifications_sweep
+from scheduler.faults import is_connection_loss
+from scheduler.health import worker_heartbeat_record
 
 logger = logging.getLogger("appointments.notify.worker")
 # How long a stopping worker waits for the sweep to finish the batch it holds (one provider call per row).
@@ -38,6 +41,30 @@ def sweep_loop(stop: threading.Event, every: float) -> None:
         connection.close()
 
 
+def heartbeat_loop(stop: threading.Event, every: float) -> None:
+    """Tell the health endpoint this worker is alive, every `every` seconds, until `stop` is set."""
+    while not stop.is_set():
+        try:
+            worker_heartbeat_record()
+        except Exception:
+            logger.exception("Could not record the worker heartbeat; trying again in %s s", every)
+        stop.wait(every)
+
+
+def retention_loop(stop: threading.Event, every: float) -> None:
+    """Run retention (appointments.retention) when a day has passed since the last run; check every `every` s."""
+    from appointments.retention import retention_due, retention_run
+
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            if retention_due():
+                logger.info("Retention: %s", retention_run().as_dict())
+        except Exception:
+            logger.exception("Retention failed; trying again in %s s", every)
+        stop.wait(every)
+
+
 class FinishingWorker(Worker):
     """db_worker's loop, stopped by SIGTERM/SIGINT between two steps instead of at once.
 
@@ -46,6 +73,18 @@ class FinishingWorker(Worker):
     the loop: the current step (a poll, a task, a sleep of at most --interval) finishes first. A second signal
     still stops it at once.
     """
+
+    def run(self) -> None:
+        """db_worker's loop, resumed after the database connection is lost (a failover) instead of exiting."""
+        while True:
+            try:
+                return super().run()
+            except (OperationalError, InterfaceError) as error:
+                if not self.running or not is_connection_loss(error):
+                    raise
+                logger.warning("The database connection was lost; reconnecting in %s s.", self.interval)
+                connection.close()
+                time.sleep(self.interval or 1)
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if not self.running:
@@ -79,6 +118,10 @@ class Command(DbWorkerCommand):
         if every > 0 and not watcher_only:
             sweeper = threading.Thread(target=sweep_loop, args=(stop, every), name="sms-sweep", daemon=True)
             sweeper.start()
+        if not watcher_only:
+            beat_every = settings.HEALTH_WORKER_MAX_AGE_SECONDS / 4
+            threading.Thread(target=heartbeat_loop, args=(stop, beat_every), name="heartbeat", daemon=True).start()
+            threading.Thread(target=retention_loop, args=(stop, 3600.0), name="retention", daemon=True).start()
         try:
             if options.get("reload"):
                 super().handle(*args, **options)
