@@ -11,9 +11,11 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$(ls -d $$(pyenv ro
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+# The kiosk's voice: espeak-ng speaks, opus-tools compresses (and decodes for sox, which measures in the tests).
+VOICE_PACKAGES := espeak-ng opus-tools sox
+APT_PACKAGES := chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 poppler-utils $(VOICE_PACKAGES)
 
-.PHONY: run test test-only lint install install-test system-deps assets messages migrate demo clean
+.PHONY: run test test-only lint install install-test system-deps assets messages voice migrate demo serve-prod clean
 
 $(VENV)/.installed: requirements.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python 3.12 or newer found (tried python3.13, python3.12, pyenv versions). Install one and retry." >&2; exit 1; fi
@@ -56,7 +58,12 @@ migrate: $(VENV)/.installed
 demo: migrate
 	DEBUG=1 $(PY) manage.py seed_demo
 
-run: $(VENV)/.installed assets messages demo
+# The kiosk's spoken prompts, rendered into static/voice/ (gitignored); only new or changed prompts are rendered.
+voice: $(VENV)/.installed messages
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(VOICE_PACKAGES)"
+	DJANGO_ALLOW_DEV_SECRET=1 $(PY) manage.py kiosk_voice build
+
+run: $(VENV)/.installed assets messages voice demo
 	@echo "Serving http://$(HOST):$(PORT)/ (kiosk at /kiosk/, staff at /staff/, API docs at /api/docs). Ctrl-C stops."
 	@DEBUG=1 $(PY) manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -67,10 +74,17 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy departments scheduler appointments
 
-test: install-test messages lint test-only
+test: install-test messages voice lint test-only
 
 test-only:
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Production serving on one machine, with settings from the environment (DEBUG=0, SECRET_KEY, FIELD_ENCRYPTION_KEY,
+# DATABASE_URL, REDIS_URL, ALLOWED_HOSTS: see deploy/README.md). Task workers run beside it: `manage.py worker`.
+serve-prod: $(VENV)/.installed messages voice
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py migrate --noinput -v0
+	exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py scheduler.wsgi
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3* .test-db*

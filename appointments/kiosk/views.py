@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.services import Actor, kiosk_authenticate
 from scheduler.errors import DomainError, NotFound, OutsideBookingWindow, SlotFull, SlotUnavailable
+from scheduler.faults import retry_once_if_connection_lost
 from scheduler.models import Slot
 from scheduler.selectors import day_list_availability, department_get, slot_list_nearest_free
 
@@ -72,6 +73,7 @@ from .selectors import (
     petition_outcome_progress,
     petition_progress_get,
 )
+from .voice_views import assist_context
 
 BOOKING = "kiosk_booking"
 # The departments this visit already counted a resident turned away from (ids only).
@@ -115,7 +117,9 @@ def _render(request, template: str, context: dict | None = None, *, status: int 
         "idle_seconds": settings.KIOSK_IDLE_SECONDS if idle else 0,
         "warning_seconds": settings.KIOSK_IDLE_WARNING_SECONDS,
     }
-    return render(request, f"kiosk/{template}", {**base, **(context or {})}, status=status)
+    context = {**base, **(context or {})}
+    context |= assist_context(request, template, context)
+    return render(request, f"kiosk/{template}", context, status=status)
 
 
 # The booking kept in the session: identity encrypted, everything else plain.
@@ -478,16 +482,20 @@ def book_confirm(request):
     error = None
     if request.method == "POST":
         try:
-            result = petition_file_and_book(
-                actor=request.actor,
-                name=person["name"],
-                phone=person["phone"],
-                id_number=person["id_number"],
-                category=booking["category"],
-                summary=booking["summary"],
-                department=booking["department"],
-                slot_id=slot.pk,
-                idempotency_key=f"kiosk-confirm-{request.POST.get('token') or booking['confirm_token']}",
+            # A connection lost mid-booking (a database failover) is retried once with the same key, so the
+            # resident sees one booking whether or not the first attempt had committed.
+            result = retry_once_if_connection_lost(
+                lambda: petition_file_and_book(
+                    actor=request.actor,
+                    name=person["name"],
+                    phone=person["phone"],
+                    id_number=person["id_number"],
+                    category=booking["category"],
+                    summary=booking["summary"],
+                    department=booking["department"],
+                    slot_id=slot.pk,
+                    idempotency_key=f"kiosk-confirm-{request.POST.get('token') or booking['confirm_token']}",
+                )
             )
         except TAKEN_ERRORS:
             return _taken_page(request, department=slot.department, around=slot.starts_at, mode="book")

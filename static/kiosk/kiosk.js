@@ -10,6 +10,7 @@
   var countdownTimer = null;
 
   function startOver() {
+    document.dispatchEvent(new CustomEvent("kiosk:start-over")); // voice.js falls silent
     resetForm.submit();
   }
 
@@ -19,6 +20,7 @@
     counter.textContent = left;
     dialog.hidden = false;
     dialog.querySelector("[data-idle-continue]").focus();
+    document.dispatchEvent(new CustomEvent("kiosk:idle-warning")); // read aloud when voice is on
     countdownTimer = window.setInterval(function () {
       left -= 1;
       counter.textContent = Math.max(left, 0);
@@ -33,16 +35,25 @@
     if (!idleSeconds || !dialog) return;
     window.clearTimeout(idleTimer);
     window.clearInterval(countdownTimer);
+    if (!dialog.hidden) document.dispatchEvent(new CustomEvent("kiosk:idle-continue"));
     dialog.hidden = true;
     idleTimer = window.setTimeout(warn, idleSeconds * 1000);
   }
 
-  if (idleSeconds && dialog && resetForm) {
+  function arm() {
+    if (!idleSeconds || !dialog || !resetForm || arm.done) return;
+    arm.done = true;
     ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
       document.addEventListener(name, touched, { passive: true, capture: true });
     });
     touched();
   }
+  arm();
+  // Voice or large text turned on where there was nothing to forget yet: now there is (voice.js tells us).
+  document.addEventListener("kiosk:switched-on", function () {
+    if (!idleSeconds) idleSeconds = parseInt(body.dataset.idleOnSwitch || "0", 10);
+    arm();
+  });
 
   // A page brought back by the browser's Back button from its memory (back/forward cache) may show what
   // someone else typed: fetch it again so that the server decides what is shown.
