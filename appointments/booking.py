@@ -6,26 +6,27 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.audit import AuditEvent, audit_record
+from departments.audit import AuditEvent, audit_record, audit_record_many
 from departments.services import Actor
 from scheduler.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SlotFull
 from scheduler.models import SEAT_HOLDING_STATUSES, Seat, Slot
 from scheduler.selectors import slot_booking_error
 from scheduler.text import text_clean
 
-from . import identity, signals
-from .models import Appointment, IdempotencyRecord, Petition, Resident
+from . import identity, policy, signals
+from .models import Appointment, IdempotencyRecord, Petition, Resident, WaitlistEntry
 from .notify import hooks as notify_hooks
 from .notify.waitlist import waitlist_offer_release_for_booking
-from .outcomes.lifecycle import BOOKABLE_STATUSES, petition_transition
+from .outcomes.lifecycle import BOOKABLE_STATUSES, petition_transition, petition_transition_detail
 from .petitions import (
     _lookup_guard,
     _lookup_missed,
     petition_create,
-    petition_for_actor,
+    petition_visible_to,
 )
 
 ACTIVE = Appointment.ACTIVE_STATUSES
@@ -50,11 +51,7 @@ def appointment_queryset():
 
 
 def appointment_visible_to(appointment: Appointment, actor: Actor) -> bool:
-    if actor.is_petition_officer:
-        return True
-    if actor.staff is not None and actor.is_department_member(appointment.slot.department_id):
-        return True
-    return actor.community_id is not None and actor.community_id == appointment.community_id
+    return policy.can_view_appointment(actor, appointment)
 
 
 def appointment_for_actor(*, actor: Actor, appointment_id: int, lock: bool = False) -> Appointment:
@@ -69,7 +66,7 @@ def appointment_for_actor(*, actor: Actor, appointment_id: int, lock: bool = Fal
 
 
 def _slot_for_booking(*, slot_id: int, petition: Petition, now: dt.datetime) -> Slot:
-    slot = Slot.objects.select_for_update(of=("self",)).select_related("week", "department").filter(pk=slot_id).first()
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("week").filter(pk=slot_id).first()
     if slot is None:
         raise NotFound(_("There is no such consultation time."), field="slot")
     if slot.department_id != petition.department_id:
@@ -81,24 +78,53 @@ def _slot_for_booking(*, slot_id: int, petition: Petition, now: dt.datetime) -> 
     error = slot_booking_error(slot, now=now)
     if error is not None:
         raise error
+    # The petition's department, already loaded: the same row.
+    slot.department = petition.department
     return slot
 
 
+@dataclass
+class SeatTaken:
+    """A seat just taken, what it took to take it, and the audit events still to be written with the booking's."""
+
+    appointment: Appointment
+    # The petition was on a waiting list when it was booked (its place there is closed with the booking).
+    waiting: bool
+    events: list[tuple[str, Model, dict | None]]
+
+
+def _petition_locked(*, actor: Actor, reference: str) -> Petition | None:
+    """Read and lock a petition and its resident once, with what the booking shows; None when not this caller's."""
+    if not (isinstance(reference, str) and reference.isprintable() and len(reference) <= 64):
+        return None
+    petition = (
+        # The resident too: two bookings of theirs must not slip past the overlap check together.
+        Petition.objects.select_for_update(of=("self", "resident"))
+        .select_related("resident", "department", "community", "category")
+        .filter(reference=reference)
+        .first()
+    )
+    return petition if petition is not None and petition_visible_to(petition, actor) else None
+
+
 def _seat_take(
-    *, actor: Actor, petition: Petition, slot_id: int, now: dt.datetime, rescheduled_from: Appointment | None = None
-) -> Appointment:
-    """Put a petition into a free seat of a slot; the caller holds the transaction."""
+    *,
+    actor: Actor,
+    petition: Petition,
+    slot_id: int,
+    now: dt.datetime,
+    rescheduled_from: Appointment | None = None,
+    resident_locked: bool = False,
+) -> SeatTaken:
+    """Put a petition into a free seat of a slot; the caller holds the transaction and writes the audit events."""
     if petition.status not in BOOKABLE_STATUSES:
         raise Conflict(
             _("A petition that is '%(status)s' cannot be booked.") % {"status": petition.get_status_display()},
             field="petition",
         )
-    if Appointment.objects.filter(petition=petition, status__in=ACTIVE).exists():
-        raise Conflict(
-            _("This petition already has an appointment; cancel or reschedule it instead."), field="petition"
-        )
-    # Lock the resident so that two bookings of theirs cannot slip past the overlap check together.
-    Resident.objects.select_for_update().filter(pk=petition.resident_id).first()
+    if not resident_locked:
+        # Lock the resident so that two bookings of theirs cannot slip past the overlap check together.
+        Resident.objects.select_for_update().filter(pk=petition.resident_id).values_list("pk").first()
     slot = _slot_for_booking(slot_id=slot_id, petition=petition, now=now)
     overlapping = Appointment.objects.filter(
         petition__resident_id=petition.resident_id,
@@ -108,24 +134,40 @@ def _seat_take(
     )
     if overlapping.exists():
         raise Conflict(_("You already have another appointment at this time."), field="slot")
-    # A seat held for this petition by a waiting-list offer gives way to the one booked now (a petition holds one).
-    waitlist_offer_release_for_booking(petition=petition, actor=actor, now=now)
+    # Locked with the petition held, so nobody can join or be offered a seat meanwhile; nearly always none.
+    waiting = WaitlistEntry.objects.select_for_update().filter(petition=petition, state__in=WaitlistEntry.OPEN_STATES)
+    on_waitlist = bool(list(waiting.values_list("pk", flat=True)))
+    if on_waitlist:
+        # A seat held for this petition by a waiting-list offer gives way to the one booked now (a petition holds one).
+        waitlist_offer_release_for_booking(petition=petition, actor=actor, now=now)
 
-    appointment = seat_claim(
-        slot=slot,
-        petition=petition,
-        kiosk=actor.kiosk,
-        booked_by=actor.staff,
-        rescheduled_from=rescheduled_from,
-        **_calendar_identity_after(rescheduled_from),
-    )
+    try:
+        appointment = _seat_claim(
+            slot=slot,
+            petition=petition,
+            kiosk=actor.kiosk,
+            booked_by=actor.staff,
+            rescheduled_from=rescheduled_from,
+            **_calendar_identity_after(rescheduled_from),
+        )
+    except _PetitionHoldsSeat:
+        # The one-active-per-petition index decides, rather than a query asked before it.
+        raise Conflict(
+            _("This petition already has an appointment; cancel or reschedule it instead."), field="petition"
+        ) from None
     if appointment is None:
         raise SlotFull(_("Sorry, this time was just taken. Please choose another time."), field="slot")
 
+    events: list[tuple[str, Model, dict | None]] = []
     if petition.status != Petition.Status.SCHEDULED:
-        petition_transition(petition=petition, to=Petition.Status.SCHEDULED, actor=actor)
+        previous = petition.status
+        petition_transition(petition=petition, to=Petition.Status.SCHEDULED, actor=actor, audit=False)
+        events.append(("petition.status", petition, petition_transition_detail(previous=previous, to=petition.status)))
     appointment.slot = slot
-    return appointment
+    appointment.petition = petition
+    appointment.community = petition.community
+    appointment.kiosk = actor.kiosk
+    return SeatTaken(appointment=appointment, waiting=on_waitlist, events=events)
 
 
 def _calendar_identity_after(previous: Appointment | None) -> dict:
@@ -135,24 +177,58 @@ def _calendar_identity_after(previous: Appointment | None) -> dict:
     return {"calendar_uid": previous.calendar_uid, "calendar_sequence": previous.calendar_sequence + 1}
 
 
-def seat_claim(*, slot: Slot, petition: Petition, **fields) -> Appointment | None:
-    """Put a petition into the first free seat of a (locked) slot, or None when every seat is held."""
+class _PetitionHoldsSeat(Exception):
+    """The petition already holds a seat (booked, checked in or offered): its unique index said so."""
+
+
+# What SQLite says instead of a constraint's name: the columns of the unique index that refused the row.
+_SQLITE_UNIQUE_COLUMNS = {
+    "appointments_appointment.petition_id": "appointment_one_active_per_petition",
+    "appointments_appointment.seat_id": "appointment_one_holder_per_seat",
+    "appointments_idempotencyrecord.principal, appointments_idempotencyrecord.key": (
+        "idempotency_key_unique_per_caller"
+    ),
+}
+
+
+def constraint_violated(error: IntegrityError) -> str:
+    """The name of the constraint a refused write broke ("" when the database does not say)."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if name:
+        return name
+    message = str(error)
+    prefix = "UNIQUE constraint failed: "
+    return _SQLITE_UNIQUE_COLUMNS.get(message[len(prefix) :], "") if message.startswith(prefix) else ""
+
+
+def _seat_claim(*, slot: Slot, petition: Petition, **fields) -> Appointment | None:
+    """Put a petition into the first free seat of a (locked) slot; None when every seat is held."""
     free_seats = (
         Seat.objects.filter(slot=slot, number__lte=slot.capacity)
         .exclude(appointments__status__in=SEAT_HOLDING_STATUSES)
         .order_by("number")
-        .values_list("pk", flat=True)
+        .only("pk", "number", "slot_id")
     )
-    for seat_id in list(free_seats):
+    for seat in list(free_seats):
         try:
             # The partial unique index on (seat) decides a race; the loser moves on to the next seat.
             with transaction.atomic():
                 return Appointment.objects.create(
-                    petition=petition, seat_id=seat_id, slot=slot, community=petition.community, **fields
+                    petition=petition, seat=seat, slot=slot, community_id=petition.community_id, **fields
                 )
-        except IntegrityError:
+        except IntegrityError as error:
+            if constraint_violated(error) == "appointment_one_active_per_petition":
+                raise _PetitionHoldsSeat from None
             continue
     return None
+
+
+def seat_claim(*, slot: Slot, petition: Petition, **fields) -> Appointment | None:
+    """Put a petition into the first free seat of a (locked) slot, or None when every seat (or the petition) is held."""
+    try:
+        return _seat_claim(slot=slot, petition=petition, **fields)
+    except _PetitionHoldsSeat:
+        return None
 
 
 def _idempotency_key_check(key: str | None) -> None:
@@ -160,12 +236,16 @@ def _idempotency_key_check(key: str | None) -> None:
         raise InvalidInput(_("The Idempotency-Key must be 1 to 100 printable characters."), field="Idempotency-Key")
 
 
-def _booked(*, actor: Actor, appointment: Appointment, slot_id: int) -> BookingResult:
-    """Record a new booking and announce it once the transaction has committed."""
-    audit_record(actor=actor, action="appointment.book", target=appointment, detail={"slot": slot_id})
-    notify_hooks.on_booked(appointment=appointment)
+def _booked(*, actor: Actor, taken: SeatTaken, slot_id: int) -> BookingResult:
+    """Record a new booking (its audit events in one INSERT) and announce it once the transaction has committed.
+
+    The answer is built from the rows the booking loaded, not read again.
+    """
+    appointment = taken.appointment
+    audit_record_many(actor=actor, events=[*taken.events, ("appointment.book", appointment, {"slot": slot_id})])
+    notify_hooks.on_booked(appointment=appointment, waiting=taken.waiting, fresh=True)
     transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
-    return BookingResult(appointment=appointment_queryset().get(pk=appointment.pk))
+    return BookingResult(appointment=appointment)
 
 
 def _fingerprint(*parts) -> str:
@@ -195,30 +275,30 @@ def appointment_book(
     fingerprint = _fingerprint(petition_reference, slot_id)
     if idempotency_key is not None:
         _idempotency_key_check(idempotency_key)
-        replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
-        if replay:
-            return replay
-    petition = petition_for_actor(actor=actor, reference=petition_reference)
-    # Serialise bookings of one petition, so a retry waits for the first attempt and then replays it.
-    petition = Petition.objects.select_for_update().select_related("resident", "department").get(pk=petition.pk)
+    # Locked first, so that bookings of one petition queue here: a retry waits for the first attempt, then replays it.
+    petition = _petition_locked(actor=actor, reference=petition_reference)
     if idempotency_key is not None:
         replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
+    if petition is None:
+        raise NotFound(
+            _("No petition with reference '%(ref)s' was found.") % {"ref": petition_reference}, field="petition"
+        )
 
-    appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now)
+    taken = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now, resident_locked=True)
     if idempotency_key is not None:
         try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.create(
-                    principal=actor.principal, key=idempotency_key, fingerprint=fingerprint, appointment=appointment
-                )
+            # No savepoint: a refusal here rolls the whole booking back anyway.
+            IdempotencyRecord.objects.create(
+                principal=actor.principal, key=idempotency_key, fingerprint=fingerprint, appointment=taken.appointment
+            )
         except IntegrityError:
             # Same key, another petition, at the same instant: refuse this one, keeping the first.
             raise InvalidInput(
                 _("This Idempotency-Key was already used for a different request."), field="Idempotency-Key"
             ) from None
-    return _booked(actor=actor, appointment=appointment, slot_id=slot_id)
+    return _booked(actor=actor, taken=taken, slot_id=slot_id)
 
 
 @transaction.atomic(durable=True)
@@ -255,16 +335,16 @@ def petition_file_and_book(
                 summary=summary,
                 department=department,
             )
-            appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now)
+            taken = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now)
             IdempotencyRecord.objects.create(
-                principal=actor.principal, key=idempotency_key, fingerprint=fingerprint, appointment=appointment
+                principal=actor.principal, key=idempotency_key, fingerprint=fingerprint, appointment=taken.appointment
             )
     except (DomainError, IntegrityError):
         replay = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
         raise
-    return _booked(actor=actor, appointment=appointment, slot_id=slot_id)
+    return _booked(actor=actor, taken=taken, slot_id=slot_id)
 
 
 def _previous_petition_status(petition: Petition) -> str:
@@ -326,6 +406,13 @@ def appointment_cancel_for_referral(*, actor: Actor, petition: Petition) -> None
             )
 
 
+def _may_change_booking(actor: Actor, appointment: Appointment) -> None:
+    if not policy.can_cancel_appointment(actor, appointment):
+        raise Forbidden(
+            _("Only the resident's community office, the department's admin or the petition office change bookings.")
+        )
+
+
 @transaction.atomic(durable=True)
 def appointment_cancel(
     *, actor: Actor, appointment_id: int, reason: str = "", now: dt.datetime | None = None
@@ -333,6 +420,7 @@ def appointment_cancel(
     """Cancel a booked appointment and free its seat; the petition returns to where it was."""
     now = now or timezone.now()
     appointment = appointment_for_actor(actor=actor, appointment_id=appointment_id, lock=True)
+    _may_change_booking(actor, appointment)
     if appointment.status != Appointment.Status.BOOKED:
         raise Conflict(
             _("An appointment that is '%(status)s' cannot be cancelled.")
@@ -356,6 +444,7 @@ def appointment_reschedule(
     """Move a booked appointment to another slot; if the new slot cannot be had, nothing changes."""
     now = now or timezone.now()
     previous = appointment_for_actor(actor=actor, appointment_id=appointment_id, lock=True)
+    _may_change_booking(actor, previous)
     if previous.status != Appointment.Status.BOOKED:
         raise Conflict(
             _("An appointment that is '%(status)s' cannot be rescheduled.") % {"status": previous.get_status_display()},
@@ -364,16 +453,23 @@ def appointment_reschedule(
     if previous.slot_id == slot_id:
         raise InvalidInput(_("The appointment is already at this time."), field="slot")
     petition = (
-        Petition.objects.select_for_update().select_related("resident", "department").get(pk=previous.petition_id)
+        Petition.objects.select_for_update(of=("self", "resident"))
+        .select_related("resident", "department", "community")
+        .get(pk=previous.petition_id)
     )
     _cancel(actor=actor, appointment=previous, code=CancelReason.RESCHEDULED, reason="", now=now)
-    appointment = _seat_take(actor=actor, petition=petition, slot_id=slot_id, now=now, rescheduled_from=previous)
-    audit_record(actor=actor, action="appointment.reschedule", target=appointment, detail={"from": previous.pk})
+    taken = _seat_take(
+        actor=actor, petition=petition, slot_id=slot_id, now=now, rescheduled_from=previous, resident_locked=True
+    )
+    appointment = taken.appointment
+    audit_record_many(
+        actor=actor, events=[*taken.events, ("appointment.reschedule", appointment, {"from": previous.pk})]
+    )
     notify_hooks.on_rescheduled(previous=previous, appointment=appointment)
     transaction.on_commit(
         lambda: signals.appointment_rescheduled.send(sender=Appointment, appointment=appointment, previous=previous)
     )
-    return appointment_queryset().get(pk=appointment.pk)
+    return appointment  # with the rows the move loaded, not read again
 
 
 @transaction.atomic(durable=True)
@@ -381,6 +477,8 @@ def appointment_check_in(*, actor: Actor, appointment_id: int, now: dt.datetime 
     """Record that the resident has arrived at the community office for their session."""
     now = now or timezone.now()
     appointment = appointment_for_actor(actor=actor, appointment_id=appointment_id, lock=True)
+    if not policy.can_check_in(actor, appointment):
+        raise Forbidden(_("Residents are checked in by their community office."))
     if appointment.status == Appointment.Status.CHECKED_IN:
         return appointment
     if appointment.status != Appointment.Status.BOOKED:
@@ -409,7 +507,7 @@ def slot_withdraw(*, actor: Actor, slot_id: int, reason: str, now: dt.datetime |
     slot = Slot.objects.select_for_update().select_related("department").filter(pk=slot_id).first()
     if slot is None:
         raise NotFound(_("There is no such consultation time."), field="slot")
-    if not actor.can_manage_department(slot.department_id):
+    if not policy.can_manage_department(actor, slot.department_id):
         raise Forbidden(_("Only the department's admin or a petition officer may withdraw its times."))
     if not reason:
         raise InvalidInput(_("Please give a reason; residents will be told it."), field="reason")

@@ -103,6 +103,26 @@ def audit_record(
     return event
 
 
+def audit_record_many(
+    *, actor: "Actor | None", events: list[tuple[str, models.Model, dict | None]], user=None
+) -> list[AuditEvent]:
+    """Record several actions of one caller, as (action, target, detail), in one INSERT; the same rules apply."""
+    staff = actor.staff if actor else None
+    rows = AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor.principal if actor else "system",
+            user=user or (staff.user if staff else None),
+            action=action,
+            target_type=target._meta.label_lower,
+            target_id=str(target.pk),
+            detail=detail or {},
+        )
+        for action, target, detail in events
+    )
+    transaction.on_commit(_seal_after_commit, robust=True)
+    return rows
+
+
 def event_hash(*, previous: str, seq: int, values: tuple) -> str:
     """Hash one event's stored values (in HASHED_FIELDS order) after the previous event's hash."""
     event_id, at, actor, user_id, action, target_type, target_id, detail = values

@@ -4,10 +4,11 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -416,3 +417,142 @@ def weeks_publish_planned(
             outcome.refused = str(error.message)
         outcomes.append(outcome)
     return outcomes
+
+
+@transaction.atomic
+def weeks_publish_bulk(
+    *,
+    departments: list[Department],
+    iso_year: int,
+    iso_week: int,
+    published_by=None,
+    confirm_provisional_holidays: bool = False,
+) -> dict[int, PublishResult]:
+    """Publish one week for many departments at once, giving exactly the slots `week_publish` gives each.
+
+    A department whose week is new is planned from one read of every department's rules and closures and written
+    with a handful of INSERTs for all of them; a week already there (a republish) goes through `week_publish`.
+    """
+    provisional = week_provisional_years(iso_year, iso_week)
+    if provisional and not confirm_provisional_holidays:
+        raise ProvisionalHolidayYear(
+            _(
+                "The holiday schedule for %(years)s has not been announced yet, so holidays in this week "
+                "are a guess. Confirm explicitly to publish anyway."
+            )
+            % {"years": ", ".join(str(y) for y in provisional)},
+            field="confirm_provisional_holidays",
+        )
+    present = set(
+        ScheduleWeek.objects.filter(department__in=departments, iso_year=iso_year, iso_week=iso_week).values_list(
+            "department_id", flat=True
+        )
+    )
+    results: dict[int, PublishResult] = {}
+    for department in departments:
+        if department.pk in present:
+            results[department.pk] = week_publish(
+                department=department,
+                iso_year=iso_year,
+                iso_week=iso_week,
+                published_by=published_by,
+                confirm_provisional_holidays=confirm_provisional_holidays,
+            )
+    new = [d for d in departments if d.pk not in present]
+    if not new:
+        return results
+    days = iso_week_days(iso_year, iso_week)
+    rules, closures = _rules_and_closures([d.pk for d in new], days)
+    infos = days_info(days)
+    now = timezone.now()
+    weeks = ScheduleWeek.objects.bulk_create(
+        ScheduleWeek(
+            department=department,
+            iso_year=iso_year,
+            iso_week=iso_week,
+            status=ScheduleWeek.Status.PUBLISHED,
+            published_at=now,
+            published_by=published_by,
+            provisional_holidays_confirmed=bool(provisional),
+        )
+        for department in new
+    )
+    rules_of: dict[int, list[ConsultationRule]] = {}
+    for rule in rules:
+        rules_of.setdefault(rule.department_id, []).append(rule)
+    rows = []
+    for department, week in zip(new, weeks, strict=True):
+        result = results[department.pk] = PublishResult(week=week, provisional_years=provisional)
+        closures_here = [c for c in closures if c.department_id in (None, department.pk)]
+        for day_plan in _day_plans(department.pk, days, rules_of.get(department.pk, []), closures_here, infos):
+            for planned in day_plan.slots:
+                rows.append((department.pk, week.pk, planned))
+                result.created += 1
+    _slots_insert(rows)
+    if rows:
+        _seats_create_for_weeks(week_ids=[w.pk for w in weeks], most=max(planned.capacity for *_, planned in rows))
+    for department_id in [pk for pk, result in results.items() if result.created and pk not in present]:
+        transaction.on_commit(partial(week_published.send, sender=ScheduleWeek, department_id=department_id))
+    return results
+
+
+# Written as plain rows: at a city's scale, building a model instance per slot costs more than the INSERT.
+_SLOT_COLUMNS = (
+    "department_id",
+    "week_id",
+    "rule_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "status",
+    "min_notice_minutes",
+    "booking_window_days",
+    "withdrawn_reason",
+    "withdrawn_by_publishing",
+)
+
+
+def _slots_insert(rows: list[tuple[int, int, PlannedSlot]]) -> None:
+    """Insert planned slots (department id, week id, plan) as new open slots, the way `week_publish` creates them."""
+    stored = {f.column for f in Slot._meta.concrete_fields if not f.primary_key}
+    assert stored == set(_SLOT_COLUMNS), "Slot gained a column: write it here too"  # noqa: S101
+    stamp = connection.ops.adapt_datetimefield_value
+    values = [
+        (
+            department_id,
+            week_id,
+            planned.rule.pk,
+            stamp(planned.starts_at),
+            stamp(planned.ends_at),
+            planned.capacity,
+            Slot.Status.OPEN.value,
+            planned.rule.min_notice_minutes,
+            planned.rule.booking_window_days,
+            "",
+            False,
+        )
+        for department_id, week_id, planned in rows
+    ]
+    insert = f"INSERT INTO {Slot._meta.db_table} ({', '.join(_SLOT_COLUMNS)}) "  # noqa: S608
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and values:
+            # One statement, one parameter per column: PostgreSQL unpacks the arrays into rows.
+            types = ("int", "int", "int", "timestamptz", "timestamptz", "int", "text", "int", "int", "text", "bool")
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            columns = [list(column) for column in zip(*values, strict=True)]
+            cursor.execute(insert + f"SELECT * FROM unnest({unnest})", columns)  # noqa: S608
+        elif values:
+            cursor.executemany(insert + f"VALUES ({', '.join(['%s'] * len(_SLOT_COLUMNS))})", values)
+
+
+def _seats_create_for_weeks(*, week_ids: list[int], most: int) -> None:
+    """Give every new slot of these weeks its seats 1..capacity, in one INSERT ... SELECT inside the database."""
+    numbers = ", ".join(f"({n})" for n in range(1, most + 1))
+    seat, slot = Seat._meta.db_table, Slot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH numbers (n) AS (VALUES {numbers}) "  # noqa: S608 - table names and integers only
+            f"INSERT INTO {seat} (slot_id, number) SELECT s.id, numbers.n FROM {slot} s "
+            f"JOIN numbers ON numbers.n <= s.capacity WHERE s.week_id IN ({', '.join(['%s'] * len(week_ids))})",
+            week_ids,
+        )

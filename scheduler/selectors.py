@@ -1,10 +1,15 @@
 """Reads of the schedule: which slots a resident may book now, and how many seats are left."""
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, cast
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connections, router
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.base import ModelState
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,7 +78,14 @@ def slot_booking_error(
     now = now or timezone.now()
     if slot.status != Slot.Status.OPEN or slot.week.status != ScheduleWeek.Status.PUBLISHED:
         return SlotUnavailable(_("This time is not open for booking."), field="slot")
-    day = timezone.localtime(slot.starts_at, service_zone()).date()
+    return _open_slot_error(slot, now=now, closed=closed)
+
+
+def _open_slot_error(
+    slot: "Slot | OpenSlot", *, now: dt.datetime, closed: set[dt.date] | None, zone: ZoneInfo | None = None
+) -> DomainError | None:
+    """Why an open slot of a published week cannot be booked now (closed day, past, notice, window), or None."""
+    day = timezone.localtime(slot.starts_at, zone or service_zone()).date()
     if closed is None:
         closed = closed_dates(department_id=slot.department_id, first=day, last=day)
     if day in closed:
@@ -92,6 +104,85 @@ def slot_booking_error(
             field="slot",
         )
     return None
+
+
+def _open_slot(department: Department, db: str, columns: tuple, values: tuple) -> "OpenSlot":
+    """Make a Slot straight from its row, with `taken` and `remaining` set.
+
+    Model.__init__ per row would cost more than the query at a listing's size. A column not read here is loaded on
+    first use, as with `.only()`; the department is the one the caller gave (no join, no read).
+    """
+    slot = cast("OpenSlot", Slot.__new__(Slot))
+    slot.__dict__.update(zip(columns, values, strict=True))
+    slot.__dict__["status"] = Slot.Status.OPEN.value  # the listing reads open slots only
+    slot.remaining = max(slot.capacity - slot.taken, 0)
+    slot._state = ModelState()
+    slot._state.adding = False
+    slot._state.db = db
+    slot._state.fields_cache["department"] = department
+    return slot
+
+
+_OPEN_SLOT_COLUMNS = (
+    "id",
+    "department_id",
+    "week_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "min_notice_minutes",
+    "booking_window_days",
+)
+
+
+def _taken_seats() -> Subquery:
+    """The seats held in the outer slot, counted from the appointments (each carries its slot)."""
+    appointment = Slot._meta.get_field("appointments").related_model  # appointments depends on us, not we on it
+    held = (
+        appointment._default_manager.filter(slot_id=OuterRef("pk"), status__in=SEAT_HOLDING_STATUSES)
+        .order_by()
+        .values("slot_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Subquery(held, output_field=IntegerField())
+
+
+# Stand-ins the listing's SQL is compiled with once; each call puts its own values in their places.
+_ANY_DEPARTMENT = -7_000_001
+_LOWER = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+_UPPER = dt.datetime(1901, 1, 2, tzinfo=dt.UTC)
+
+
+@functools.cache
+def _open_slots_sql(db: str) -> tuple[str, tuple]:
+    """The listing's SQL, compiled by the ORM once per process: its shape never changes, only its values.
+
+    One department's slots by the (department, status, starts_at) index; its published weeks as a small semi-join
+    (never a join to every department's weeks); the seats held counted per slot through the appointments' index.
+    Compiling it each time cost more than running it.
+    """
+    query = (
+        Slot.objects.using(db)
+        .filter(
+            department_id=_ANY_DEPARTMENT,
+            status=Slot.Status.OPEN,
+            starts_at__gte=_LOWER,
+            starts_at__lt=_UPPER,
+            week_id__in=ScheduleWeek.objects.filter(
+                department_id=_ANY_DEPARTMENT, status=ScheduleWeek.Status.PUBLISHED
+            ).values("pk"),
+        )
+        .annotate(held=Coalesce(_taken_seats(), 0))
+        .order_by("starts_at")
+        .values_list(*_OPEN_SLOT_COLUMNS, "held")
+    )
+    sql, params = query.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _prepared(value, prepare):
+    return prepare(value) if isinstance(value, dt.datetime) else value
 
 
 def slot_list_open(
@@ -119,30 +210,31 @@ def slot_list_open(
         lower = max(lower, dt.datetime.combine(max(date_from, earliest), dt.time.min, tzinfo=zone))
     if date_to is not None:
         upper = min(upper, dt.datetime.combine(min(date_to, latest) + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
-    slots = (
-        slot_queryset_with_remaining()
-        .select_related("week")
-        .filter(
-            department=department,
-            status=Slot.Status.OPEN,
-            week__status=ScheduleWeek.Status.PUBLISHED,
-            starts_at__gte=lower,
-            starts_at__lt=upper,
-        )
-        .order_by("starts_at")
-    )
+    db = router.db_for_read(Slot)
+    sql, params = _open_slots_sql(db)
+    given = {_ANY_DEPARTMENT: department.pk, _LOWER: lower, _UPPER: upper}
+    prepare = connections[db].ops.adapt_datetimefield_value
+    prepared = {prepare(key) if isinstance(key, dt.datetime) else key: value for key, value in given.items()}
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [_prepared(prepared.get(p, p), prepare) for p in params])
+        rows = cursor.fetchall()
     if closed is None:
         closed = closed_dates(
             department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
         )
+    columns = (*_OPEN_SLOT_COLUMNS, "taken")
+    # SQLite's own operations (not the base class's) turn its text back into a datetime.
+    ops = connections[db].ops
+    convert = ops.convert_datetimefield_value if connections[db].vendor == "sqlite" else None  # type: ignore[attr-defined]
     result: list[OpenSlot] = []
-    for slot in slots:
-        if slot_booking_error(slot, now=now, closed=closed) is not None:
+    for values in rows:
+        if convert is not None:  # SQLite hands back text; the ORM's own converter makes it a datetime again
+            values = (*values[:3], *(convert(v, None, connections[db]) for v in values[3:5]), *values[5:])
+        slot = _open_slot(department, db, columns, values)
+        if _open_slot_error(slot, now=now, closed=closed, zone=zone) is not None:
             continue
-        open_slot = cast("OpenSlot", slot)  # the same object, once `remaining` is set on it
-        open_slot.remaining = max(slot.capacity - slot.taken, 0)
-        if include_full or open_slot.remaining:
-            result.append(open_slot)
+        if include_full or slot.remaining:
+            result.append(slot)
     return result
 
 

@@ -10,10 +10,15 @@ from ..models import Appointment, Outcome
 from . import services, waitlist
 
 
-def on_booked(*, appointment: Appointment) -> None:
-    """A new booking: confirm it, plan its reminders, and close the petition's place on any waiting list."""
-    waitlist.waitlist_close_for_booking(appointment=appointment)
-    services.notifications_for_booking(appointment=appointment)
+def on_booked(*, appointment: Appointment, waiting: bool = True, fresh: bool = False) -> None:
+    """A new booking: confirm it, plan its reminders, and close the petition's place on any waiting list.
+
+    waiting=False: the caller, holding the petition's lock, saw it on no waiting list. fresh: the appointment was
+    created in this transaction (it has no messages yet).
+    """
+    if waiting:
+        waitlist.waitlist_close_for_booking(appointment=appointment)
+    services.notifications_for_booking(appointment=appointment, fresh=fresh)
 
 
 def on_rescheduled(*, previous: Appointment, appointment: Appointment) -> None:

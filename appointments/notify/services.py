@@ -49,14 +49,16 @@ def notification_create(
 
 
 def notification_send_enqueue(*, notification_id: int, due_at: dt.datetime) -> None:
-    """Once the caller's transaction commits, queue the task that sends the message at its due time.
+    """Queue the task that sends the message at its due time, once the caller's transaction is safe.
 
-    A task that is lost (the queue emptied, the worker gone) costs only time: the sweep sends what is due and unsent.
+    A queue kept in the database takes the task in the caller's own transaction: it commits with the message or not
+    at all, and costs no transaction of its own. Any other queue gets it after commit, so that nothing is sent for
+    a change that was rolled back. A task that is lost (the queue emptied, the worker gone) costs only time: the
+    sweep sends what is due and unsent.
     """
+    from .tasks import notification_send_task
 
     def enqueue() -> None:
-        from .tasks import notification_send_task
-
         task = notification_send_task
         if due_at > timezone.now():
             if not task.get_backend().supports_defer:
@@ -64,7 +66,16 @@ def notification_send_enqueue(*, notification_id: int, due_at: dt.datetime) -> N
             task = task.using(run_after=due_at)
         task.enqueue(notification_id)
 
-    transaction.on_commit(enqueue, robust=True)
+    if transaction.get_connection().in_atomic_block and _queue_is_transactional(notification_send_task.get_backend()):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue, robust=True)
+
+
+def _queue_is_transactional(backend) -> bool:
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(backend, DatabaseBackend)
 
 
 def _reminders_due(appointment: Appointment, *, now: dt.datetime) -> dict[str, dt.datetime | None]:
@@ -101,9 +112,30 @@ def _pending_stop(appointment: Appointment, *, kinds=APPOINTMENT_BOUND_KINDS) ->
     )
 
 
-def notifications_for_booking(*, appointment: Appointment, now: dt.datetime | None = None) -> None:
-    """Queue the booking confirmation and the reminders 24 hours and 1 hour before."""
+def notifications_for_booking(*, appointment: Appointment, now: dt.datetime | None = None, fresh: bool = False) -> None:
+    """Queue the booking confirmation and the reminders 24 hours and 1 hour before.
+
+    fresh: the appointment was created in this very transaction, so none of its messages can exist yet and all are
+    written in one INSERT.
+    """
     now = now or timezone.now()
+    if fresh:
+        due = {Kind.BOOKED: now} | {k: d for k, d in _reminders_due(appointment, now=now).items() if d is not None}
+        made = Notification.objects.bulk_create(
+            Notification(
+                key=_key(appointment, kind),
+                kind=kind,
+                petition=appointment.petition,
+                appointment=appointment,
+                language=appointment.petition.language,
+                detail={},
+                due_at=due_at,
+            )
+            for kind, due_at in due.items()
+        )
+        for notification in made:
+            notification_send_enqueue(notification_id=notification.pk, due_at=notification.due_at)
+        return
     notification_create(
         key=_key(appointment, Kind.BOOKED),
         kind=Kind.BOOKED,

@@ -16,6 +16,7 @@ from scheduler.errors import Conflict, Forbidden, InvalidInput, NotFound
 from scheduler.selectors import department_get
 from scheduler.text import text_clean
 
+from .. import policy
 from ..models import DueKind, Petition, ReviewRequest
 
 S = Petition.Status
@@ -60,8 +61,13 @@ def status_label(value: object) -> str:
     return str(S(value).label) if value in S.values else str(value)
 
 
-def petition_transition(*, petition: Petition, to: str, actor: Actor | None = None, reason: str = "") -> Petition:
-    """Move a petition to a new status if the lifecycle allows it, and record who, when and why."""
+def petition_transition(
+    *, petition: Petition, to: str, actor: Actor | None = None, reason: str = "", audit: bool = True
+) -> Petition:
+    """Move a petition to a new status if the lifecycle allows it, and record who, when and why.
+
+    With audit=False the caller records the `petition.status` event itself (booking writes its events in one INSERT).
+    """
     if to not in TRANSITIONS.get(petition.status, set()):
         raise Conflict(
             _("A petition that is '%(from)s' cannot become '%(to)s'.")
@@ -72,11 +78,22 @@ def petition_transition(*, petition: Petition, to: str, actor: Actor | None = No
     previous = petition.status
     petition.status = to
     petition.save(update_fields=["status", "updated_at"])
+    if audit:
+        audit_record(
+            actor=actor,
+            action="petition.status",
+            target=petition,
+            detail=petition_transition_detail(previous=previous, to=to, reason=reason),
+        )
+    return petition
+
+
+def petition_transition_detail(*, previous: str, to: str, reason: str = "") -> dict:
+    """What a `petition.status` audit event holds about the move."""
     detail = {"from": previous, "to": to}
     if reason:
         detail["reason"] = reason
-    audit_record(actor=actor, action="petition.status", target=petition, detail=detail)
-    return petition
+    return detail
 
 
 # Deadlines -----------------------------------------------------------------------------------------------------
@@ -136,9 +153,7 @@ def days_left(petition: Petition, *, today: dt.date | None = None) -> int | None
 
 def can_decide(actor: Actor, petition: Petition) -> bool:
     """The responsible department's staff, or the petition office, decide on a petition."""
-    if actor.is_petition_officer:
-        return True
-    return actor.staff is not None and actor.is_department_member(petition.department_id)
+    return policy.can_decide_petition(actor, petition)
 
 
 def _require_decider(actor: Actor, petition: Petition) -> StaffMember:
@@ -221,7 +236,7 @@ def petition_accept_implicitly(*, actor: Actor, petition: Petition, now: dt.date
 @transaction.atomic
 def petition_extend(*, actor: Actor, petition: Petition, days: int, reason: str) -> Petition:
     """Extend the answer period once, by at most 30 days, with a reason the resident is told (petition officers)."""
-    if not actor.is_petition_officer or actor.staff is None:
+    if not policy.can_extend_petition(actor, petition) or actor.staff is None:
         raise Forbidden(_("Only a petition officer can approve an extension."))
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= EXTENSION_MAX_DAYS:
         raise InvalidInput(_("An extension is 1 to 30 days."), field="days")
