@@ -93,3 +93,17 @@ def test_the_address_may_try_again_when_the_window_has_passed(settings, communit
     time.sleep(1.2)
 
     assert client.get(PROTECTED, HTTP_X_KIOSK_KEY=good_key).status_code == 404
+
+
+def test_keys_guessed_on_the_kiosk_setup_page_count_too_and_a_good_key_then_waits(settings, community):
+    settings.BAD_CREDENTIALS_LIMIT = 3
+    _actor, good_key = f.kiosk_actor(community)
+    client = from_address("192.0.2.77")
+
+    wrong = [client.post("/kiosk/setup/", {"key": wrong_kiosk_key(n)}).status_code for n in range(3)]
+    refused = client.post("/kiosk/setup/", {"key": good_key})
+
+    assert wrong == [400, 400, 400]
+    assert refused.status_code == 429 and "15 分钟" in refused.content.decode()
+    assert settings.KIOSK_KEY_COOKIE not in refused.cookies
+    assert from_address("192.0.2.78").post("/kiosk/setup/", {"key": good_key}).status_code == 302
