@@ -207,6 +207,20 @@ def bad_credentials_note(request: HttpRequest) -> None:
         cache.set(key, 1, window)
 
 
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username a failed sign-in is counted under, cut to the longest a user can have.
+
+    Django's login form does not refuse an over-long username before authenticating; axes would then store it
+    whole, and PostgreSQL refuses more than its column holds (a 500 for a 10,000-character name).
+    """
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
+    if username is None:
+        return None
+    longest = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length or 150
+    return str(username)[:longest]
+
+
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """The page django-axes shows while sign-in is paused: how many wrong passwords, and how long to wait."""
     from axes.helpers import get_cool_off, get_failure_limit

@@ -139,6 +139,8 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # 
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "departments.signin.axes_username"  # over-long names cut to the column
 AXES_LOCKOUT_CALLABLE = "departments.signin.lockout_response"  # registration/locked_out.html, in both languages
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("TRUST_PROXY", False) else ["REMOTE_ADDR"]

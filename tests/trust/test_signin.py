@@ -296,3 +296,11 @@ def test_without_the_marker_force_login_stands_for_a_whole_sign_in(officer_user)
     client.force_login(officer_user)
 
     assert client.get("/staff/office/").status_code == 200
+
+
+def test_an_over_long_username_is_refused_and_counted_without_a_server_error(client):
+    name = "x" * 10_000
+    statuses = [client.post("/accounts/login/", {"username": name, "password": "wrong"}).status_code for _ in range(6)]
+
+    # The fifth failure reaches the limit and is answered with the pause itself, as for any username.
+    assert statuses == [200] * 4 + [429] * 2
