@@ -217,7 +217,8 @@ def axes_username(request: HttpRequest, credentials: dict | None = None) -> str 
     username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
     if username is None:
         return None
-    longest = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length or 150
+    field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+    longest = getattr(field, "max_length", None) or 150
     return str(username)[:longest]
 
 
