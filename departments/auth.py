@@ -1,6 +1,7 @@
 """How API callers prove who they are: a kiosk key, a staff bearer token, or a staff session."""
 
-from django.conf import settings
+from collections.abc import Callable
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
@@ -9,7 +10,7 @@ from ninja.security.session import SessionAuth
 from ninja.utils import check_csrf
 
 from .services import Actor, api_token_authenticate, kiosk_authenticate, staff_for_user
-from .signin import bad_credentials_blocked, bad_credentials_note, second_factor_pending
+from .signin import TooManyWrongCredentials, credential_check, second_factor_pending
 
 
 class CsrfRefused(HttpError):
@@ -28,14 +29,11 @@ class SignInRefused(HttpError):
         self.retry_after = retry_after
 
 
-def _refuse_if_too_many_bad_credentials(request: HttpRequest) -> None:
-    if bad_credentials_blocked(request):
-        raise SignInRefused(
-            429,
-            _("Too many wrong kiosk keys or tokens came from this address. Please wait %(minutes)d minutes.")
-            % {"minutes": max(1, settings.BAD_CREDENTIALS_WINDOW_SECONDS // 60)},
-            retry_after=settings.BAD_CREDENTIALS_WINDOW_SECONDS,
-        )
+def _counted[T](request: HttpRequest, look_up: Callable[[], T | None]) -> T | None:
+    try:
+        return credential_check(request, look_up)
+    except TooManyWrongCredentials as refused:
+        raise SignInRefused(429, refused.message, retry_after=refused.retry_after)
 
 
 class KioskKey(APIKeyHeader):
@@ -44,19 +42,13 @@ class KioskKey(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         if not key:
             return None
-        _refuse_if_too_many_bad_credentials(request)
-        kiosk = kiosk_authenticate(key)
-        if kiosk is None:
-            bad_credentials_note(request)
+        kiosk = _counted(request, lambda: kiosk_authenticate(key))
         return Actor(kiosk=kiosk) if kiosk else None
 
 
 class StaffToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        _refuse_if_too_many_bad_credentials(request)
-        staff = api_token_authenticate(token)
-        if staff is None:
-            bad_credentials_note(request)
+        staff = _counted(request, lambda: api_token_authenticate(token))
         return Actor(staff=staff) if staff else None
 
 

@@ -1,6 +1,7 @@
 """Signing in: who needs a second factor (TOTP), enrolment, codes and recovery codes, deactivating staff accounts,
 and the limit on wrong kiosk keys and bearer tokens from one address. See docs/signin.md."""
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -205,6 +207,27 @@ def bad_credentials_note(request: HttpRequest) -> None:
         cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, window)
+
+
+class TooManyWrongCredentials(Exception):
+    """This address sent too many wrong kiosk keys or tokens: it waits out the window before any is looked up."""
+
+    def __init__(self) -> None:
+        self.retry_after = settings.BAD_CREDENTIALS_WINDOW_SECONDS
+        self.message = _(
+            "Too many wrong kiosk keys or tokens came from this address. Please wait %(minutes)d minutes."
+        ) % {"minutes": max(1, self.retry_after // 60)}
+        super().__init__(self.message)
+
+
+def credential_check[T](request: HttpRequest, look_up: Callable[[], T | None]) -> T | None:
+    """Look a kiosk key or token up unless this address is blocked (TooManyWrongCredentials); count a wrong one."""
+    if bad_credentials_blocked(request):
+        raise TooManyWrongCredentials()
+    found = look_up()
+    if found is None:
+        bad_credentials_note(request)
+    return found
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

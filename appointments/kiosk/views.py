@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.services import Actor, kiosk_authenticate
-from departments.signin import bad_credentials_blocked, bad_credentials_note
+from departments.signin import TooManyWrongCredentials, credential_check
 from scheduler.errors import DomainError, NotFound, OutsideBookingWindow, SlotFull, SlotUnavailable
 from scheduler.faults import retry_once_if_connection_lost
 from scheduler.models import Slot
@@ -181,23 +181,19 @@ def _qr_svg(text: str) -> str:
 @require_http_methods(["GET", "POST"])
 def setup(request):
     form = KioskKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and bad_credentials_blocked(request):
-        # Keys are guessed here as well as in the API's header: the same count per address refuses both.
-        form.add_error(
-            "key",
-            _("Too many wrong keys came from this address. Please wait %(minutes)d minutes.")
-            % {"minutes": max(1, settings.BAD_CREDENTIALS_WINDOW_SECONDS // 60)},
-        )
-        return _render(request, "setup.html", {"form": form}, status=429, idle=False)
     if request.method == "POST" and form.is_valid():
-        kiosk = kiosk_authenticate(form.cleaned_data["key"])
-        if kiosk is None:
-            bad_credentials_note(request)
+        key = form.cleaned_data["key"]
+        try:
+            # Keys are guessed here as well as in the API's header: the same count per address refuses both.
+            kiosk = credential_check(request, lambda: kiosk_authenticate(key))
+        except TooManyWrongCredentials as refused:
+            form.add_error("key", refused.message)
+            return _render(request, "setup.html", {"form": form}, status=429, idle=False)
         if kiosk is not None:
             response = redirect("kiosk:start")
             response.set_cookie(
                 settings.KIOSK_KEY_COOKIE,
-                form.cleaned_data["key"],
+                key,
                 max_age=KEY_COOKIE_MAX_AGE,
                 httponly=True,
                 secure=request.is_secure(),
