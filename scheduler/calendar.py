@@ -1,6 +1,7 @@
 """Which days hold consultations: China's statutory holidays and make-up working days, with overrides."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,12 +33,17 @@ def holiday_year_is_confirmed(year: int) -> bool:
     return year in settings.HOLIDAY_CONFIRMED_YEARS or HolidayYear.objects.filter(year=year).exists()
 
 
-def days_info(days: list[dt.date]) -> dict[dt.date, DayInfo]:
-    """Classify each day, applying staff overrides over the `holidays` package."""
-    overrides = {o.date: o for o in HolidayOverride.objects.filter(date__in=days)}
+def days_info(days: list[dt.date], *, overrides: Iterable[HolidayOverride] | None = None) -> dict[dt.date, DayInfo]:
+    """Classify each day, applying staff overrides over the `holidays` package.
+
+    `overrides` are the staff's overrides among these days when the caller has already read them (the kiosk's day
+    list reads them together with the closures and published weeks).
+    """
+    read = HolidayOverride.objects.filter(date__in=days) if overrides is None else overrides
+    by_date = {o.date: o for o in read}
     result = {}
     for day in days:
-        override = overrides.get(day)
+        override = by_date.get(day)
         if override is not None:
             kind = (
                 "holiday"

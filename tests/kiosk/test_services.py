@@ -110,3 +110,25 @@ def test_a_full_day_is_shown_full(kiosk, published, open_slots):
             appointment_book(actor=kiosk, petition_reference=other.reference, slot_id=slot.pk)
     state = next(d for d in day_list_availability(department=published) if d.date.isoformat() == day)
     assert state.state == "full" and not state.is_bookable
+
+
+def test_the_day_list_reads_the_calendar_and_the_slots_in_two_queries(published, open_slots, other_department):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    days_with_times = sorted({day_of(s) for s in open_slots})
+    first, second, third = (dt.date.fromisoformat(d) for d in days_with_times[:3])
+    HolidayOverride.objects.create(date=first, kind=HolidayOverride.Kind.HOLIDAY, name="临时调休")
+    HolidayOverride.objects.create(date=first + dt.timedelta(days=40), kind=HolidayOverride.Kind.HOLIDAY, name="远")
+    Closure.objects.create(department=published, start_date=second, end_date=second, reason="全员培训")
+    Closure.objects.create(department=None, start_date=third, end_date=third, reason="全区停电")
+    Closure.objects.create(department=other_department, start_date=first, end_date=third, reason="别的部门")
+    with CaptureQueriesContext(connection) as queries:
+        days = {d.date: d for d in day_list_availability(department=published, days=21)}
+
+    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert (days[first].state, days[first].reason) == ("holiday", "临时调休")
+    assert (days[second].state, days[second].reason) == ("closed", "全员培训")
+    assert (days[third].state, days[third].reason) == ("closed", "全区停电")
+    assert [d.state for d in days.values() if d.date.weekday() < 5][-1] == "not_published"
+    assert any(d.is_bookable for d in days.values())
