@@ -15,7 +15,10 @@ def fresh_cache():
     """Counters kept in the cache (lookup misses, throttles) must not leak from one test to the next."""
     from django.core.cache import cache
 
+    from appointments.video.tasks import attendance_sweeps_forget
+
     cache.clear()
+    attendance_sweeps_forget()  # the queued sweeps were rolled back with the last test's data
     yield
     cache.clear()
 

@@ -215,3 +215,24 @@ def test_check_in_still_works_before_the_sweep(local_video, appointment, worker)
 
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.CHECKED_IN
+
+
+def test_bookings_sharing_a_time_share_its_sweeps(
+    local_video, kiosk, published, open_slots, django_capture_on_commit_callbacks, settings
+):
+    slot = open_slots[1]
+    assert slot.capacity >= 2
+    for n in range(min(slot.capacity, 3)):
+        petition = f.petition(kiosk, published, name=["王秀兰", "李建国", "张伟"][n])
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_book(actor=kiosk, petition_reference=petition.reference, slot_id=slot.pk)
+    later = next(s for s in open_slots if s.ends_at > slot.ends_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_book(actor=kiosk, petition_reference=f.petition(kiosk, published).reference, slot_id=later.pk)
+
+    queued = sorted(
+        r.run_after for r in DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task")
+    )
+    grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
+    expected = {ends + dt.timedelta(minutes=m) for ends in (slot.ends_at, later.ends_at) for m in (grace, closes)}
+    assert queued == sorted(expected)
