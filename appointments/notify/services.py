@@ -48,6 +48,51 @@ def notification_create(
     return notification
 
 
+def notifications_send_enqueue(pending: list[tuple[int, dt.datetime]]) -> None:
+    """Queue the sending tasks of several messages (id, due time) written in the caller's transaction.
+
+    With the database queue they are one INSERT in that transaction (a booking queues its confirmation and two
+    reminders); otherwise each goes as `notification_send_enqueue` would send it.
+    """
+    from .tasks import notification_send_task
+
+    backend = notification_send_task.get_backend()
+    if not (transaction.get_connection().in_atomic_block and _queue_is_transactional(backend)):
+        for notification_id, due_at in pending:
+            notification_send_enqueue(notification_id=notification_id, due_at=due_at)
+        return
+    _database_queue_many(
+        backend, [(notification_send_task, due_at, [notification_id]) for notification_id, due_at in pending]
+    )
+
+
+def _database_queue_many(backend, tasks: list[tuple[Any, dt.datetime, list]]) -> None:
+    """What DatabaseBackend.enqueue writes for each task (see tests/notify/test_notifications.py, which compares the
+    rows with the library's own), in one INSERT; then the task_enqueued signal for each, as enqueue sends it."""
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    rows = []
+    for task, due_at, args in tasks:
+        queued = task.using(run_after=due_at) if due_at > now else task
+        backend.validate_task(queued)
+        rows.append(
+            DBTaskResult(
+                id=backend._get_id(),
+                args_kwargs=normalize_json({"args": args, "kwargs": {}}),
+                priority=queued.priority,
+                task_path=queued.module_path,
+                queue_name=queued.queue_name,
+                # What the library's pre_save handler puts for "as soon as a worker is free" (bulk_create sends none).
+                run_after=queued.run_after or get_date_max(),
+                backend_name=backend.alias,
+            )
+        )
+    for row in DBTaskResult.objects.bulk_create(rows):
+        task_enqueued.send(type(backend), task_result=row.task_result)
+
+
 def notification_send_enqueue(*, notification_id: int, due_at: dt.datetime) -> None:
     """Queue the task that sends the message at its due time, once the caller's transaction is safe.
 
@@ -133,8 +178,7 @@ def notifications_for_booking(*, appointment: Appointment, now: dt.datetime | No
             )
             for kind, due_at in due.items()
         )
-        for notification in made:
-            notification_send_enqueue(notification_id=notification.pk, due_at=notification.due_at)
+        notifications_send_enqueue([(notification.pk, notification.due_at) for notification in made])
         return
     notification_create(
         key=_key(appointment, Kind.BOOKED),

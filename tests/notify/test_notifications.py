@@ -381,3 +381,22 @@ def test_an_answer_is_sent_with_a_link_that_rates_it(petition, dept_staff, clien
     assert rated.status_code == 302
     rating = Rating.objects.get(outcome=outcome)
     assert (rating.level, rating.kiosk) == ("satisfied", None)
+
+
+def test_messages_queued_together_are_the_rows_the_queue_writes_one_by_one(db):
+    """The booking's one INSERT of its sending tasks writes what django-tasks-db's own enqueue writes."""
+    from appointments.notify.services import notifications_send_enqueue
+    from appointments.notify.tasks import notification_send_task
+
+    later = dt.datetime(2031, 5, 6, 7, 8, tzinfo=dt.UTC)
+    columns = ("status", "args_kwargs", "priority", "task_path", "queue_name", "backend_name", "run_after")
+    notification_send_task.enqueue(101)
+    notification_send_task.using(run_after=later).enqueue(102)
+    one_by_one = list(DBTaskResult.objects.order_by("enqueued_at").values_list(*columns))
+    DBTaskResult.objects.all().delete()
+
+    notifications_send_enqueue([(101, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)), (102, later)])
+    together = list(DBTaskResult.objects.order_by("enqueued_at").values_list(*columns))
+
+    assert together == one_by_one
+    assert together[0][-1] == get_date_max() and together[1][-1] == later
