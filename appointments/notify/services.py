@@ -73,7 +73,7 @@ def _database_queue_many(backend, tasks: list[tuple[Any, dt.datetime, list]]) ->
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()
-    rows = []
+    rows: list[Any] = []
     for task, due_at, args in tasks:
         queued = task.using(run_after=due_at) if due_at > now else task
         backend.validate_task(queued)
