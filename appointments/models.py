@@ -447,6 +447,8 @@ class Outcome(models.Model):
         ordering = ["recorded_at", "pk"]
         verbose_name = _("outcome")
         verbose_name_plural = _("outcomes")
+        # The office's figures find the answers told in a week (appointments/office/figures.py).
+        indexes = [models.Index(fields=["told_at"], name="outcome_by_told_at")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(stage__in=["first", "review", "reexamination"]), name="outcome_stage_valid"

@@ -49,15 +49,15 @@ PAST_SHARE = 0.5
 
 @contextlib.contextmanager
 def _stamps_as_given(*fields):
-    """Let bulk inserts carry their own timestamps (history), instead of auto_now_add's 'now'."""
-    saved = [(field, field.auto_now_add) for field in fields]
-    for field, _ in saved:
-        field.auto_now_add = False
+    """Let bulk inserts carry their own timestamps (history), instead of auto_now(_add)'s 'now'."""
+    saved = [(field, field.auto_now_add, field.auto_now) for field in fields]
+    for field, _, _ in saved:
+        field.auto_now_add = field.auto_now = False
     try:
         yield
     finally:
-        for field, value in saved:
-            field.auto_now_add = value
+        for field, added, saved_now in saved:
+            field.auto_now_add, field.auto_now = added, saved_now
 
 
 def _weeks(count: int) -> list[tuple[int, int]]:
@@ -134,6 +134,13 @@ def build(*, departments: int, weeks: int, petitions: int, communities: int, log
     return timings
 
 
+def _received(starts_at: dt.datetime, n: int, now: dt.datetime) -> dt.datetime:
+    """When a petition booked into this time was filed: a few days before it, and never later than now (the
+    bookings far ahead are spread over the last month, so that this week's activity is a week's worth)."""
+    before = starts_at - dt.timedelta(days=3 + n % 5)
+    return before if before < now else now - dt.timedelta(days=n % 31, hours=1 + n % 23)
+
+
 def _petitions(*, petitions: int, places: list[Community], staff: StaffMember) -> None:
     """Petitions booked into every third slot's first seat: held ones answered, coming ones waiting."""
     categories = list(PetitionCategory.objects.all())
@@ -144,9 +151,9 @@ def _petitions(*, petitions: int, places: list[Community], staff: StaffMember) -
         .order_by("pk")
         .values_list("pk", "seats__pk", "department_id", "starts_at")[:petitions]
     )
-    received = Petition._meta.get_field("received_at")
+    received, updated = Petition._meta.get_field("received_at"), Petition._meta.get_field("updated_at")
     at = AuditEvent._meta.get_field("at") if AuditEvent._meta.get_field("at").auto_now_add else None
-    stamped = [received, at] if at else [received]
+    stamped = [received, updated, at] if at else [received, updated]
     for first in range(0, len(chosen), BATCH):
         part = chosen[first : first + BATCH]
         numbers = range(first, first + len(part))
@@ -178,11 +185,14 @@ def _petitions(*, petitions: int, places: list[Community], staff: StaffMember) -
                         status=(Petition.Status.ANSWERED if n % 3 else Petition.Status.IN_CONSULTATION)
                         if held
                         else Petition.Status.SCHEDULED,
-                        received_at=starts_at - dt.timedelta(days=3 + n % 5),
+                        received_at=_received(starts_at, n, now),
                         accepted_at=starts_at - dt.timedelta(days=2) if held else None,
                         answered_at=starts_at + dt.timedelta(days=1) if held and n % 3 else None,
                     )
                 )
+            for p, (_slot, _seat, _dept, starts_at) in zip(made, part, strict=True):
+                # Last saved when its status last moved (the office's figures rely on it, as on a running district).
+                p.updated_at = p.answered_at or (starts_at if starts_at < now else p.received_at)
             made = Petition.objects.bulk_create(made)
             appointments = Appointment.objects.bulk_create(
                 Appointment(
@@ -208,7 +218,21 @@ def _petitions(*, petitions: int, places: list[Community], staff: StaffMember) -
                 if p.answered_at is not None
             )
             events = []
-            for p, a in zip(made, appointments, strict=True):
+            for p, a, (_slot, _seat, _dept, starts_at) in zip(made, appointments, part, strict=True):
+                # Every move of the status is on record, as the app records it (the office's figures for a past
+                # week read the moves made since).
+                moves = [("received", "scheduled", p.received_at)]
+                if p.status != Petition.Status.SCHEDULED:
+                    moves.append(("scheduled", "in_consultation", starts_at))
+                if p.status == Petition.Status.ANSWERED:
+                    moves.append(("in_consultation", "answered", p.answered_at))
+                events += [
+                    AuditEvent(
+                        actor="bench", action="petition.status", target_type="appointments.petition",
+                        target_id=str(p.pk), detail={"from": was, "to": to}, at=at,
+                    )
+                    for was, to, at in moves[1:]
+                ]  # fmt: skip
                 events += [
                     AuditEvent(
                         actor="bench", action="petition.create", target_type="appointments.petition",

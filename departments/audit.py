@@ -64,6 +64,13 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id", "at"], name="audit_by_target"),
             # The sealer finds the few unsealed events without reading the sealed millions.
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"),
+            # The office's figures for a past week ask which petitions changed status since it ended.
+            models.Index(
+                fields=["at"],
+                include=["target_id"],
+                condition=models.Q(action="petition.status", target_type="appointments.petition"),
+                name="audit_status_moves",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

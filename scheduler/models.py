@@ -241,7 +241,11 @@ class Slot(models.Model):
                 name="slot_withdrawn_by_publishing_only_when_withdrawn",
             ),
         ]
-        indexes = [models.Index(fields=["department", "status", "starts_at"], name="slot_open_by_time")]
+        indexes = [
+            models.Index(fields=["department", "status", "starts_at"], name="slot_open_by_time"),
+            # Every department's times in a week: the office's figures (sessions held, no-shows) and planning.
+            models.Index(fields=["starts_at"], name="slot_by_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.department} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"

@@ -1,14 +1,19 @@
 """The petition office's figures (dashboard, weekly report, API): each one a condition on petitions, counted in the
 database in a fixed number of queries, and the same condition lists the petitions behind it."""
 
+import contextlib
 import datetime as dt
+import functools
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router, transaction
 from django.db.models import (
+    BooleanField,
+    Case,
     CharField,
     Count,
     DateTimeField,
@@ -16,15 +21,17 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDate
-from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
+from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +60,9 @@ S = Petition.Status
 # Open petitions: everything but the two ends of the road.
 OPEN_STATUSES = [s for s in S.values if s not in (S.CLOSED, S.NOT_ACCEPTED)]
 DUE_SOON_DAYS = 3
+# A move's audit event is written moments after the petition is saved, in the same transaction: a petition whose
+# last save is older than the period's end by more than this did not move since.
+MOVE_SAVED_WITHIN = dt.timedelta(hours=1)
 SATISFIED_LEVELS = [Rating.Level.SATISFIED, Rating.Level.BASICALLY_SATISFIED]
 # The figures counted over petitions, in the order the dashboard shows them; each is a drill-down name.
 PETITION_FIGURES = [
@@ -162,10 +172,26 @@ def _first_answers() -> QuerySet[Outcome]:
     ).filter(~Exists(referred))
 
 
+def _among(rows: QuerySet[Any], column: str = "petition_id") -> Q:
+    """The petition is one of a few that `rows` name: an uncorrelated IN, which the database works out once per
+    query and then looks up per petition, instead of a subquery run for every petition in the district.
+
+    Each figure begins with such a test on the period's own activity (answers told, ratings given, sessions held);
+    the conditions that need a petition's own history follow it, so that they are only evaluated for those few
+    (both databases stop at the first false term of an AND)."""
+    return Q(pk__in=rows.order_by().values(column))
+
+
+def _first_answers_told(start: dt.datetime | None, end: dt.datetime) -> QuerySet[Outcome]:
+    answers = Outcome.objects.filter(
+        stage=ReviewStage.FIRST, corrects__isnull=True, told_at__isnull=False, told_at__lt=end
+    ).exclude(items__decision=OutcomeItem.Decision.REFERRED)
+    return answers.filter(told_at__gte=start) if start is not None else answers
+
+
 def _answered_in(period: Period) -> Q:
-    told_in = _first_answers().filter(told_at__gte=period.start, told_at__lt=period.cutoff)
     told_before = _first_answers().filter(told_at__lt=period.start)
-    return Q(Exists(told_in)) & ~Q(Exists(told_before))
+    return _among(_first_answers_told(period.start, period.cutoff)) & ~Q(Exists(told_before))
 
 
 def _answered_on_time_in(period: Period) -> Q:
@@ -198,36 +224,42 @@ def _status_at_end(period: Period) -> Any:
     """The petition's status at the period's end: the column for the week under way, else the audit trail's."""
     if period.current:
         return F("status")
-    moves = (
-        AuditEvent.objects.filter(
-            target_type=Petition._meta.label_lower,
-            target_id=Cast(OuterRef("pk"), CharField()),
-            action="petition.status",
-            at__lt=period.cutoff,
-        )
+    moves = AuditEvent.objects.filter(target_type=Petition._meta.label_lower, action="petition.status")
+    last_before = (
+        moves.filter(target_id=Cast(OuterRef("pk"), CharField()), at__lt=period.cutoff)
         .order_by("-at", "-pk")
         .annotate(to=KeyTextTransform("to", "detail"))
         .values("to")[:1]
     )
-    return Coalesce(Subquery(moves, output_field=CharField()), Value(S.RECEIVED))
+    # Every move of a petition's status is recorded as it is made, and saves the petition (`petition_transition`,
+    # booking), so a petition that has not moved since the period ended still has the status it had then, and one
+    # that has was saved since: only those few are looked up among the moves, and only the ones that moved have
+    # their history read.
+    moved_since = moves.filter(at__gte=period.cutoff).order_by().values(moved=Cast("target_id", IntegerField()))
+    saved_since = Q(updated_at__gte=period.cutoff - MOVE_SAVED_WITHIN)
+    return Case(
+        When(saved_since & Q(pk__in=moved_since), then=Coalesce(Subquery(last_before), Value(S.RECEIVED))),
+        default=F("status"),
+        output_field=CharField(),
+    )
 
 
 def _open_at_end(period: Period) -> Q:
     status = _status_at_end(period)
-    return Q(received_at__lt=period.cutoff) & ~Q(Exact(status, S.CLOSED)) & ~Q(Exact(status, S.NOT_ACCEPTED))
+    # One test of the status (its history read once), not one per status left out.
+    return Q(received_at__lt=period.cutoff) & ~Q(In(status, [S.CLOSED, S.NOT_ACCEPTED]))
 
 
 def _session(period: Period, **conditions: Any) -> Q:
     appointments = Appointment.objects.filter(
-        petition=OuterRef("pk"), slot__starts_at__gte=period.start, slot__starts_at__lt=period.end, **conditions
+        slot__starts_at__gte=period.start, slot__starts_at__lt=period.end, **conditions
     )
-    return Q(Exists(appointments))
+    return _among(appointments)
 
 
-def _days_after(field: str, days: Any) -> TruncDate:
-    """The local day `days` days after a stored moment (datetime plus duration: the same on PostgreSQL and SQLite)."""
-    span = ExpressionWrapper(days * Value(dt.timedelta(days=1)), output_field=DurationField())
-    return TruncDate(ExpressionWrapper(F(field) + span, output_field=DateTimeField()), tzinfo=_zone())
+def _midnight(day: dt.date) -> dt.datetime:
+    """The moment a local day begins."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_zone())
 
 
 def _due_between(period: Period, first: dt.date | None, last: dt.date) -> Q:
@@ -240,35 +272,45 @@ def _due_between(period: Period, first: dt.date | None, last: dt.date) -> Q:
     if period.current:
         return Q(due_on__lte=last) & (Q(due_on__gte=first) if first else Q(due_on__isnull=False))
 
-    def within(day: Any) -> Q:
-        return (
-            Q(GreaterThanOrEqual(day, first)) & Q(LessThanOrEqual(day, last))
-            if first
-            else Q(LessThanOrEqual(day, last))
-        )
+    # "The local day N days after a moment falls from `first` to `last`" is "the moment plus N days lies from the
+    # start of `first` to before the start of the day after `last`": the same test, without working out a local
+    # day for every petition in the district (and, for a fixed N, a plain comparison of the stored moment).
+    from_moment = _midnight(first) if first else None
+    until_moment = _midnight(last + dt.timedelta(days=1))
+
+    def between(moment: Any, lower: dt.datetime | None, upper: dt.datetime) -> Q:
+        return Q(LessThan(moment, upper)) & (Q(GreaterThanOrEqual(moment, lower)) if lower else Q())
+
+    def received_within(days: int) -> Q:
+        shift = dt.timedelta(days=days)
+        return between(F("received_at"), from_moment and from_moment - shift, until_moment - shift)
+
+    def accepted_within(days: Any) -> Q:
+        span = ExpressionWrapper(days * Value(dt.timedelta(days=1)), output_field=DurationField())
+        moment = ExpressionWrapper(F("accepted_at") + span, output_field=DateTimeField())
+        return between(moment, from_moment, until_moment)
 
     decided = Q(acceptance_decided_at__lt=period.cutoff)
-    answered = Exists(_first_answers().filter(told_at__lt=period.cutoff))
-    review = ReviewRequest.objects.filter(petition=OuterRef("pk"), requested_at__lt=period.cutoff).filter(
+    # Answered by the period's end: many petitions (hashed once per query; the counting transaction gives the
+    # database the memory for it).
+    answered = _among(_first_answers_told(None, period.cutoff))
+    open_reviews = ReviewRequest.objects.filter(requested_at__lt=period.cutoff).filter(
         Q(answered_at__isnull=True) | Q(answered_at__gte=period.cutoff)
     )
-    review_due = review.filter(answer_due_on__lte=last)
+    review = _among(open_reviews)
+    review_due = open_reviews.filter(answer_due_on__lte=last)
     if first:
         review_due = review_due.filter(answer_due_on__gte=first)
-    acceptance = ~decided & within(_days_after("received_at", Value(ACCEPTANCE_DAYS)))
-    answer = (
-        Q(accepted_at__lt=period.cutoff)
-        & ~Q(answered)
-        & ~Q(Exists(review))
-        & within(_days_after("accepted_at", F("extension_days") + ANSWER_DAYS))
-    )
-    return acceptance | answer | Q(Exists(review_due))
+    # The deadline is worked out from the petition's own columns first; its history is read only for the few
+    # petitions whose deadline falls in the days asked for.
+    acceptance = received_within(ACCEPTANCE_DAYS) & ~decided
+    answer = Q(accepted_at__lt=period.cutoff) & accepted_within(F("extension_days") + ANSWER_DAYS) & ~answered & ~review
+    return acceptance | answer | _among(review_due)
 
 
 def figure_q(name: str, period: Period) -> Q:
     """The condition a petition meets to be counted in a figure; the drill-down lists exactly these petitions."""
-    rated = Rating.objects.filter(outcome__petition=OuterRef("pk"), rated_at__gte=period.start)
-    rated = rated.filter(rated_at__lt=period.cutoff)
+    rated = Rating.objects.filter(rated_at__gte=period.start, rated_at__lt=period.cutoff)
     if name == "filed":
         return Q(received_at__gte=period.start, received_at__lt=period.cutoff)
     if name == "handled":
@@ -280,20 +322,22 @@ def figure_q(name: str, period: Period) -> Q:
         dissatisfied = Rating.objects.filter(
             outcome__petition=OuterRef("pk"), level=Rating.Level.DISSATISFIED, rated_at__lt=period.cutoff
         )
+        # _answered_in comes first: the history is read only for the petitions answered in the period.
         return _answered_in(period) & ~Q(Exists(open_review)) & ~Q(Exists(dissatisfied))
     if name == "answered":
         return _answered_in(period)
     if name == "answered_on_time":
         return _answered_on_time_in(period)
     if name == "rated":
-        return Q(Exists(rated))
+        return _among(rated, "outcome__petition_id")
     if name == "satisfied":
-        return Q(Exists(rated.filter(level__in=SATISFIED_LEVELS)))
+        return _among(rated.filter(level__in=SATISFIED_LEVELS), "outcome__petition_id")
+    # The deadline first (the petition's own columns and a few history reads), then the status at the end.
     if name == "overdue":
-        return _open_at_end(period) & _due_between(period, None, period.as_of - dt.timedelta(days=1))
+        return _due_between(period, None, period.as_of - dt.timedelta(days=1)) & _open_at_end(period)
     if name == "due_within_3_days":
-        return _open_at_end(period) & _due_between(
-            period, period.as_of, period.as_of + dt.timedelta(days=DUE_SOON_DAYS)
+        return _due_between(period, period.as_of, period.as_of + dt.timedelta(days=DUE_SOON_DAYS)) & _open_at_end(
+            period
         )
     if name == "sessions_held":
         return _session(period, status=Appointment.Status.COMPLETED)
@@ -301,17 +345,16 @@ def figure_q(name: str, period: Period) -> Q:
         return _session(period, status=Appointment.Status.NO_SHOW)
     if name == "failed_connections":
         failed = VideoSession.objects.filter(
-            appointment__petition=OuterRef("pk"),
             appointment__slot__starts_at__gte=period.start,
             appointment__slot__starts_at__lt=period.end,
             status=VideoSession.Status.FAILED,
         )
-        return Q(Exists(failed))
+        return _among(failed, "appointment__petition_id")
     if name == "open_slips":
-        slips = FollowUpSlip.objects.filter(petition=OuterRef("pk"), created_at__lt=period.cutoff).filter(
+        slips = FollowUpSlip.objects.filter(created_at__lt=period.cutoff).filter(
             Q(closed_at__isnull=True) | Q(closed_at__gte=period.cutoff)
         )
-        return Q(Exists(slips))
+        return _among(slips)
     if name == "open":
         return _open_at_end(period)
     if name.startswith("open_") and name[5:] in OPEN_STATUSES:
@@ -393,31 +436,104 @@ class Figures:
         )
 
 
-def _counts(period: Period, prefix: str = "") -> dict[str, Count]:
-    names = [name for name in PETITION_FIGURES if name != "open"]
-    return {prefix + name: Count("pk", filter=figure_q(name, period)) for name in names}
+# The open petitions by status are not counted with a filter each: the petitions are grouped by their status at the
+# end of each period, which is worked out once per petition, not once for each status.
+_STATUS_FIGURES = {f"open_{status}" for status in OPEN_STATUSES}
+
+
+def _counted_figures() -> list[str]:
+    return [name for name in PETITION_FIGURES if name != "open" and name not in _STATUS_FIGURES]
+
+
+def _status_at_end_or_none(period: Period) -> Case:
+    return Case(When(received_at__lt=period.cutoff, then=_status_at_end(period)), default=None)
+
+
+def _figure_rows(
+    petitions: QuerySet[Petition], keys: list[str], periods: list[Period]
+) -> dict[str | None, dict[Any, list[dict[str, int]]]]:
+    """Counts of every figure for each value of each key, one dict per period: {key: {value: [counts, ...]}};
+    with no key, {None: {None: [counts, ...]}} over all the petitions given.
+
+    Each petition's facts are worked out once, in a derived table: whether it counts in each figure, and its status
+    at the end of each period (once, not once per status). The counts are then taken over those facts, grouped by
+    each key and the statuses; on PostgreSQL one GROUPING SETS query serves every key, a single pass over the
+    petitions. The `open_<status>` counts are the sizes of the status groups.
+    """
+    flags = {
+        f"p{n}_{name}": ExpressionWrapper(figure_q(name, period), output_field=BooleanField())
+        for n, period in enumerate(periods)
+        for name in _counted_figures()
+    }
+    ends = {f"end{n}": _status_at_end_or_none(period) for n, period in enumerate(periods)}
+    facts = petitions.annotate(**ends, **flags).values(*keys, *ends, *flags).order_by()
+    inner, params = facts.query.sql_with_params()
+    connection = connections[facts.db]
+    qn = connection.ops.quote_name
+    shared = [qn(end) for end in ends]
+    counts = ", ".join(["COUNT(*)", *(f"COUNT(*) FILTER (WHERE {qn(flag)})" for flag in flags)])
+    queries: list[tuple[list[str | None], str]] = []
+    each: list[str | None] = list(keys) or [None]
+    if len(keys) > 1 and connection.vendor == "postgresql":
+        columns = [qn(key) for key in keys]
+        sets = ", ".join("(" + ", ".join([column, *shared]) + ")" for column in columns)
+        select = ", ".join([f"GROUPING({', '.join(columns)})", *columns, *shared, counts])
+        # Identifiers only (quoted by the backend); every value stays a parameter of the ORM's own inner query.
+        grouped = f"SELECT {select} FROM ({inner}) facts GROUP BY GROUPING SETS ({sets})"  # noqa: S608
+        queries.append((list(keys), grouped))
+    else:
+        for key in each:
+            grouping = [qn(key)] if key else []
+            select = ", ".join(["0", *grouping, *shared, counts])
+            group_by = ", ".join([*grouping, *shared])
+            queries.append(([key], f"SELECT {select} FROM ({inner}) facts GROUP BY {group_by}"))  # noqa: S608
+    result: dict[str | None, dict[Any, list[dict[str, int]]]] = {key: {} for key in each}
+    for query_keys, sql in queries:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        real_keys = [key for key in query_keys if key]
+        # GROUPING() sets a bit for each key column left out of the row's set: the one bit clear names the key.
+        everything = (1 << len(real_keys)) - 1
+        which = {everything ^ (1 << (len(real_keys) - 1 - n)): key for n, key in enumerate(real_keys)}
+        # Where each count lands: (position in the row, period, figure).
+        offset = 1 + len(real_keys) + len(ends)
+        landing = [(offset + 1 + i, int(name[1 : name.index("_")]), name[name.index("_") + 1 :]) for i, name in
+                   enumerate(flags)]  # fmt: skip
+        for row in found:
+            row_key = which[row[0]] if len(real_keys) > 1 else query_keys[0]
+            value = row[1 + real_keys.index(row_key)] if row_key else None
+            by_period = result[row_key].setdefault(value, [{} for _ in periods])
+            for position, n, figure in landing:
+                number = row[position]
+                if number:
+                    by_period[n][figure] = by_period[n].get(figure, 0) + number
+            size = row[offset]
+            for n, status in enumerate(row[1 + len(real_keys) : offset]):
+                if status in OPEN_STATUSES:
+                    figure = f"open_{status}"
+                    by_period[n][figure] = by_period[n].get(figure, 0) + size
+    return result
 
 
 def _grouped(petitions: QuerySet[Petition], key: str, periods: list[Period]) -> dict[Any, list[dict[str, Any]]]:
     """Counts of every figure for each value of `key` (one query), one dict per period."""
-    annotations: dict[str, Count] = {}
-    for n, period in enumerate(periods):
-        annotations.update(_counts(period, prefix=f"p{n}_"))
-    rows = petitions.values(key).annotate(**annotations).order_by()
-    result: dict[Any, list[dict[str, Any]]] = {}
-    for row in rows:
-        result[row[key]] = [
-            {k[len(f"p{n}_") :]: v for k, v in row.items() if k.startswith(f"p{n}_")} for n in range(len(periods))
-        ]
-    return result
+    return _figure_rows(petitions, [key], periods)[key]
 
 
 def _total(petitions: QuerySet[Petition], periods: list[Period]) -> list[dict[str, Any]]:
-    annotations: dict[str, Count] = {}
-    for n, period in enumerate(periods):
-        annotations.update(_counts(period, prefix=f"p{n}_"))
-    row = petitions.aggregate(**annotations)
-    return [{k[len(f"p{n}_") :]: v for k, v in row.items() if k.startswith(f"p{n}_")} for n in range(len(periods))]
+    """Counts of every figure over all the petitions given (one query), one dict per period."""
+    return _figure_rows(petitions, [], periods)[None].get(None) or [
+        dict.fromkeys(_counted_figures(), 0) for _ in periods
+    ]
+
+
+def _summed(rows: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Counts added up, period by period (rows of several groups make the row of the group holding them)."""
+    return [
+        {name: sum(int(row[n].get(name) or 0) for row in rows) for name in {k for row in rows for k in row[n]}}
+        for n in range(len(rows[0]))
+    ]
 
 
 def _turn_aways(periods: list[Period], department_ids: Iterable[int] | None) -> list[dict[str, Any]]:
@@ -436,6 +552,30 @@ def _turned_away_sum(rows: list[dict[str, Any]], n: int, **match: Any) -> int:
     return sum(row[f"p{n}"] for row in rows if all(row[k] == v for k, v in match.items()))
 
 
+@contextlib.contextmanager
+def _counting() -> Iterator[None]:
+    """A transaction in which PostgreSQL does not JIT-compile and may hash larger sets: these are one-off aggregate
+    plans over the whole district; at city scale compiling them took longer than running them (277 of 346 ms for
+    one figure), and "answered by the period's end" is a set of every answered petition, which must be hashed once,
+    not scanned for each petition. SET LOCAL ends with the transaction, so a pooled connection (PgBouncer) is left
+    as it was found."""
+    alias = router.db_for_read(Petition)
+    with transaction.atomic(using=alias, savepoint=False):
+        if connections[alias].vendor == "postgresql":
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        yield
+
+
+def _counted[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _counting():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 def _scope(actor: Actor) -> list[int] | None:
     """The departments whose figures the caller may see: None for the whole district."""
     if actor.is_petition_officer:
@@ -451,6 +591,7 @@ def _petitions(department_ids: list[int] | None) -> QuerySet[Petition]:
     return petitions if department_ids is None else petitions.filter(department_id__in=department_ids)
 
 
+@_counted
 def dashboard_figures(*, actor: Actor, today: dt.date | None = None, department_id: int | None = None) -> Figures:
     """This week so far, scoped to the caller (a petition officer may narrow it to one department)."""
     department_ids = _scope(actor)
@@ -463,6 +604,7 @@ def dashboard_figures(*, actor: Actor, today: dt.date | None = None, department_
     return Figures.from_counts(counts, turned_away=turned, waitlisted=waiting)
 
 
+@_counted
 def dashboard_by_department(*, actor: Actor, today: dt.date | None = None) -> list[tuple[Department, Figures]]:
     """This week so far for each department the caller may see, in two queries and the departments' read."""
     department_ids = _scope(actor)
@@ -501,6 +643,7 @@ class WeekReport:
     by_category: list[tuple[PetitionCategory, Figures, Figures]]
 
 
+@_counted
 def week_report(
     *, iso_year: int, iso_week: int, department_ids: list[int] | None = None, today: dt.date | None = None
 ) -> WeekReport:
@@ -509,7 +652,6 @@ def week_report(
     period = week_period(iso_year=iso_year, iso_week=iso_week, today=today)
     periods = [period, period.previous(today=today)]
     petitions = _petitions(department_ids)
-    totals = _total(petitions, periods)
     turned = _turn_aways(periods, department_ids)
     empty: list[dict[str, Any]] = [{}, {}]
 
@@ -519,15 +661,24 @@ def week_report(
             Figures.from_counts(counts[1], turned_away=_turned_away_sum(turned, 1, **match)),
         )
 
-    by_department = _grouped(petitions, "department_id", periods)
-    by_street = _grouped(petitions, "community__street_id", periods)
-    by_community = _grouped(petitions, "community_id", periods)
-    by_category = _grouped(petitions, "category_id", periods)
+    # Three passes over the petitions. Every count is a number of petitions and every petition has one department
+    # and at most one community: the district's row is the sum of the departments', a street's the sum of its
+    # communities'.
+    rows = _figure_rows(petitions, ["department_id", "community_id", "category_id"], periods)
+    by_department, by_community, by_category = rows["department_id"], rows["community_id"], rows["category_id"]
+    communities = list(Community.objects.select_related("street").order_by("street__code", "code"))
+    street_of = {c.pk: c.street_id for c in communities}
+    by_street: dict[Any, list[dict[str, Any]]] = {}
+    for community_id, counts in by_community.items():
+        street = by_street.setdefault(street_of.get(community_id), [{} for _ in periods])
+        for into, adding in zip(street, counts, strict=True):
+            for name, number in adding.items():
+                into[name] = into.get(name, 0) + number
+    totals = _summed(list(by_department.values())) if by_department else empty
     departments = Department.objects.filter(kind=Department.Kind.FUNCTIONAL)
     if department_ids is not None:
         departments = Department.objects.filter(pk__in=department_ids)
     streets = Street.objects.order_by("code")
-    communities = Community.objects.select_related("street").order_by("street__code", "code")
     categories = PetitionCategory.objects.all()
     # Turn-aways have no category: matching department None (never stored) gives 0 for the category rows.
     total, previous_total = pair(totals)

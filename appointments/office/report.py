@@ -359,13 +359,34 @@ def _department_lines(report: WeekReport) -> list[tuple[str, Figures, Figures]]:
     return [(_name(department), now, before) for department, now, before in report.by_department]
 
 
+# A chart by department shows at most this many bars' groups: the busiest, in the report's order. A city's hundreds
+# of departments would be unreadable in one chart (and took seconds to draw); the tables list every department.
+CHART_DEPARTMENTS_MAX = 20
+
+
+def _busiest(
+    lines: list[tuple[str, Figures, Figures]], weight: Callable[[Figures], float], title: str
+) -> tuple[list[tuple[str, Figures, Figures]], str]:
+    """The departments a chart shows, and its title saying so when some are left out."""
+    if len(lines) <= CHART_DEPARTMENTS_MAX:
+        return lines, title
+    chosen = sorted(range(len(lines)), key=lambda i: (-weight(lines[i][1]), i))[:CHART_DEPARTMENTS_MAX]
+    shown = [lines[i] for i in sorted(chosen)]
+    return shown, _("%(title)s: the %(shown)s busiest of %(all)s departments") % {
+        "title": title,
+        "shown": len(shown),
+        "all": len(lines),
+    }
+
+
 def report_charts(report: WeekReport) -> dict[str, bytes]:
     """The report's four charts as PNG: resolution and sessions by department, filed and handled against the week
     before, satisfaction by department."""
     charts: dict[str, bytes] = {}
-    departments = _department_lines(report)
-    names = [name for name, _now, _before in departments]
+    every_department = _department_lines(report)
     with rc_context({"font.family": chart_font_family(), "font.size": 9, "axes.unicode_minus": False}):
+        departments, title = _busiest(every_department, lambda f: f.handled, str(_("Resolution by department")))
+        names = [name for name, _now, _before in departments]
         figure = _figure(len(names) * 2)
         handled = [float(now.handled) for _n, now, _b in departments]
         resolved = [float(now.resolved) for _n, now, _b in departments]
@@ -374,7 +395,7 @@ def report_charts(report: WeekReport) -> dict[str, bytes]:
             figure,
             names,
             [(label("handled"), handled, COLOURS["last"]), (label("resolved"), resolved, COLOURS["this"])],
-            title=str(_("Resolution by department")),
+            title=title,
             annotate=lambda i, v: f"{v:g}",
         )
         axes = figure.axes[0]
@@ -391,6 +412,12 @@ def report_charts(report: WeekReport) -> dict[str, bytes]:
                 )
         charts["resolution"] = _png(figure)
 
+        departments, title = _busiest(
+            every_department,
+            lambda f: f.sessions_held + f.no_shows + f.failed_connections,
+            str(_("Consultations by department")),
+        )
+        names = [name for name, _now, _before in departments]
         figure = _figure(len(names) * 2)
         _bars(
             figure,
@@ -404,7 +431,7 @@ def report_charts(report: WeekReport) -> dict[str, bytes]:
                     COLOURS["bad"],
                 ),
             ],
-            title=str(_("Consultations by department")),
+            title=title,
         )
         charts["sessions"] = _png(figure)
 
@@ -424,13 +451,19 @@ def report_charts(report: WeekReport) -> dict[str, bytes]:
         )
         charts["filed_handled"] = _png(figure)
 
+        departments, title = _busiest(
+            every_department,
+            lambda f: f.rated,
+            str(_("Satisfaction by department (satisfied or basically satisfied)")),
+        )
+        names = [name for name, _now, _before in departments]
         figure = _figure(len(names))
         satisfaction = [(now.satisfaction_rate or 0.0) * 100 for _n, now, _b in departments]
         _bars(
             figure,
             names,
             [(label("satisfaction_rate"), satisfaction, COLOURS["good"])],
-            title=str(_("Satisfaction by department (satisfied or basically satisfied)")),
+            title=title,
             annotate=lambda i, v: (
                 _("%(rate)s of %(rated)s rated") % {"rate": percent(v / 100), "rated": departments[i][1].rated}
                 if departments[i][1].rated
