@@ -230,9 +230,7 @@ def test_bookings_sharing_a_time_share_its_sweeps(
     with django_capture_on_commit_callbacks(execute=True):
         appointment_book(actor=kiosk, petition_reference=f.petition(kiosk, published).reference, slot_id=later.pk)
 
-    queued = sorted(
-        r.run_after for r in DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task")
-    )
+    queued = sorted(r.run_after for r in DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task"))
     grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
     expected = {ends + dt.timedelta(minutes=m) for ends in (slot.ends_at, later.ends_at) for m in (grace, closes)}
     assert queued == sorted(expected)
