@@ -1,7 +1,8 @@
-"""The office's figures as first written: every condition a correlated subquery evaluated for each petition.
+"""The office's figures in their first, correlated form, kept as the specification the fast ones are checked against.
 
-Slow at city scale, but plainly the definition; appointments/office/figures.py computes the same counts another way
-and tests/office/test_figures_equivalence.py checks that they agree on varied data.
+Every condition is a subquery evaluated for each petition: slow at city scale, but plainly the definition.
+appointments/office/figures.py computes the same counts another way; tests/office/test_figures_equivalence.py checks
+that they agree on varied data.
 """
 
 import datetime as dt
