@@ -83,11 +83,14 @@ def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def department_sessions(*, department: Department, now: dt.datetime | None = None) -> dict[str, list[SessionRow]]:
-    """The department's sessions today and in the rest of this week."""
+    """The department's sessions today and in the next seven days.
+
+    A rolling week, not the calendar one: on a Friday or a Sunday evening, staff still see Monday's sessions.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     day_start, day_end = _day_bounds(today)
-    week_end = _day_bounds(today + dt.timedelta(days=6 - today.weekday()))[1]
+    week_end = _day_bounds(today + dt.timedelta(days=7))[1]
     rows = _rows(
         _base().filter(slot__department=department, slot__starts_at__gte=day_start, slot__starts_at__lt=week_end), now
     )

@@ -171,8 +171,7 @@ def test_an_offer_is_shown_prominently_and_taking_it_prints_the_receipt_and_queu
 
     page = text(look_up(kiosk_client, waiting.petition, "13904051234"))
     assert "为您空出了一个时间" in page and "确认这个时间" in page and "不要了" in page
-    until = timezone.localtime(entry.offer_expires_at)
-    assert re.search(rf"为您保留到 \S*{until.hour % 12 or 12}:{until.minute:02d}", page), page
+    assert re.search(_held_until(entry.offer_expires_at), page), page
     assert "区房产局" in page and "蓝山社区" in page
 
     confirmed = kiosk_client.post("/kiosk/progress/offer/confirm/")
@@ -188,6 +187,36 @@ def test_an_offer_is_shown_prominently_and_taking_it_prints_the_receipt_and_queu
     # Afterwards the progress page shows the booking, and no offer.
     after = text(kiosk_client.get("/kiosk/progress/status/"))
     assert "确认这个时间" not in after and "您的视频接访已经预约好了" in after
+
+
+def _held_until(expires: dt.datetime) -> str:
+    """The pattern of "held until": the clock alone today, with the day in front on another day."""
+    until = timezone.localtime(expires)
+    clock = f"{until.hour % 12 or 12}:{until.minute:02d}"
+    if until.date() == timezone.localdate():
+        return rf"为您保留到 \S*{clock}。"
+    return rf"为您保留到 {until.month}月{until.day}日 星期\S \S*{clock}。"
+
+
+@pytest.mark.parametrize("days", [0, 1, 6])
+def test_an_offer_held_past_midnight_names_the_day_it_ends(kiosk_client, kiosk, department, full, waiting, days):
+    _slot, taken = full
+    appointment_cancel(actor=kiosk, appointment_id=taken.pk)
+    waitlist_offer_next(department_id=department.pk)
+    today = timezone.localdate()
+    expires = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=days), dt.time(23, 50)))
+    WaitlistEntry.objects.filter(pk=waiting.pk).update(
+        offer_expires_at=max(expires, timezone.now() + dt.timedelta(minutes=5))
+    )
+    expires = fresh(waiting).offer_expires_at
+
+    page = text(look_up(kiosk_client, waiting.petition, "13904051234"))
+
+    assert re.search(_held_until(expires), page), page
+    shows_day = (
+        f"{timezone.localtime(expires).month}月{timezone.localtime(expires).day}日" in page.split("为您保留到")[1][:40]
+    )
+    assert shows_day == (timezone.localtime(expires).date() != today)
 
 
 def test_giving_an_offer_back_releases_the_seat_for_the_next_resident(kiosk_client, kiosk, department, full, waiting):

@@ -72,6 +72,31 @@ def test_a_session_later_this_week_shows_when_joining_opens(client, appointment,
     assert f"/staff/sessions/{appointment.pk}/join/" not in content
 
 
+@pytest.mark.parametrize(
+    ("now_local", "hours_ahead", "where"),
+    [
+        ("2026-12-06 23:10", 3, "week"),  # Sunday night, Monday's first session: next calendar week, still shown
+        ("2026-12-04 17:00", 64, "week"),  # Friday evening, Monday morning
+        ("2026-12-02 09:00", 2, "today"),
+        ("2026-12-02 09:00", 24 * 7 + 12, "week"),  # the seventh day ahead, still listed
+        ("2026-12-02 09:00", 24 * 8 + 1, None),  # beyond the seventh day
+        ("2026-12-02 09:00", -30, None),  # yesterday
+    ],
+)
+def test_department_sessions_cover_today_and_the_next_seven_days_across_the_calendar_week(
+    appointment, now_local, hours_ahead, where
+):
+    from appointments.video.selectors import department_sessions
+
+    now = timezone.make_aware(dt.datetime.fromisoformat(now_local))
+    slot_move(appointment.slot, starts_at=now + dt.timedelta(hours=hours_ahead, minutes=7))  # off the grid: no clash
+
+    sessions = department_sessions(department=appointment.slot.department, now=now)
+
+    found = [key for key, rows in sessions.items() if appointment.pk in [r.appointment.pk for r in rows]]
+    assert found == ([where] if where else [])
+
+
 def test_another_departments_staff_do_not_see_the_session(client, live_appointment, outsider):
     content = signed_in(client, outsider).get("/staff/sessions/").content.decode()
 
