@@ -206,7 +206,11 @@ def test_a_reminder_whose_booking_was_cancelled_meanwhile_is_not_sent(kiosk, pet
 def test_rescheduling_moves_the_pending_reminders_to_the_new_time_and_tells_the_resident(
     kiosk, petition, open_slots, clock, local_sms
 ):
-    first, second = open_slots[0], open_slots[-1]
+    first = open_slots[0]
+    # Moved from three days before the first time: the new one must lie in the booking window seen from then
+    # (on a Monday small hours, the last published time lies beyond it).
+    second = [s for s in open_slots if s.starts_at < first.starts_at + dt.timedelta(days=10)][-1]
+    assert second.starts_at - first.starts_at > DAY
     previous = book_before(kiosk, petition, first, clock=clock, days=3)
     notifications_sweep()
     reminders = {n.kind: n.pk for n in rows(appointment=previous, kind__startswith="reminder")}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, ngettext
 
 from appointments.booking import appointment_book
 from appointments.models import Appointment, Commitment, FollowUpSlip, Outcome, Petition, Referral
-from appointments.outcomes.lifecycle import petition_accept
+from appointments.outcomes.lifecycle import ANSWER_DAYS, period_end, petition_accept
 from appointments.outcomes.services import CommitmentIn, ItemIn, OutcomeIn, outcome_record
 from departments.audit import AuditEvent
 from departments.models import StaffMember
@@ -679,8 +679,26 @@ def test_a_petition_officer_extends_the_answer_period_once(client, officer, acce
     signed_in(client, officer).post(page_url(accepted), {"action": "extend", "days": "20", "reason": "需要现场勘查"})
 
     accepted.refresh_from_db()
-    assert accepted.extension_days == 20 and accepted.due_on == before + dt.timedelta(days=20)
+    # 60 + 20 days from acceptance; not the first due date + 20, which a holiday may already have pushed back.
+    answer_period = period_end(timezone.localtime(accepted.accepted_at).date(), ANSWER_DAYS + 20)
+    assert accepted.extension_days == 20 and accepted.due_on == answer_period > before
     assert accepted.extension_approved_by == officer.staff
+
+
+def test_an_extension_counts_from_acceptance_not_from_a_due_date_a_holiday_pushed_back(client, officer, accepted):
+    # Accepted on 2 August 2026: 60 days end on 1 October, National Day, so the answer is due on the first
+    # working day after the holiday. 80 days end on an ordinary Wednesday, 21 October: that is the new due date,
+    # not the holiday-shifted date plus 20.
+    accepted_at = timezone.make_aware(dt.datetime(2026, 8, 2, 10, 0))
+    Petition.objects.filter(pk=accepted.pk).update(accepted_at=accepted_at, received_at=accepted_at)
+    shifted = period_end(dt.date(2026, 8, 2), ANSWER_DAYS)
+    assert shifted > dt.date(2026, 10, 1)
+
+    signed_in(client, officer).post(page_url(accepted), {"action": "extend", "days": "20", "reason": "需要现场勘查"})
+
+    accepted.refresh_from_db()
+    assert accepted.extension_days == 20 and accepted.due_on == dt.date(2026, 10, 21)
+    assert accepted.due_on != shifted + dt.timedelta(days=20)
 
 
 @pytest.mark.parametrize(
