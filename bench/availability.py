@@ -2,7 +2,9 @@
 
 Run:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/petition_bench .venv/bin/python bench/availability.py [--small]
       (CITY_KEEP=1 reuses the city built by bench/city.py). Reports p50/p95 in-process over 31 days for the API's
-      listing and the kiosk's day list, the queries each runs, and the ratio to the bare SQL, in one run.
+      listing and the kiosk's day list, the queries each runs, and the ratio to the bare SQL, in one run; then the
+      same two with the department's open times in the shared cache (`scheduler.availability_cache`, as the API
+      and the kiosk read them), warm: set REDIS_URL to measure it on Redis, as production runs.
 """
 
 import argparse
@@ -21,11 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler.test_settings")
 
 import city  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from departments.models import Department  # noqa: E402
+from scheduler.availability_cache import cache_seconds  # noqa: E402
 from scheduler.models import SEAT_HOLDING_STATUSES  # noqa: E402
 from scheduler.publishing import service_zone  # noqa: E402
 from scheduler.selectors import day_list_availability, slot_list_open  # noqa: E402
@@ -76,18 +81,34 @@ def measure(rounds: int) -> dict[str, tuple]:
     assert {s.pk for s in listed} <= {r[0] for r in bare_rows}, "the selector listed a time the bare query did not"
     with CaptureQueriesContext(connection) as listing_queries:
         slot_list_open(department=sample, date_from=today, date_to=date_to)
-    with CaptureQueriesContext(connection) as day_queries:
+    it = iter(picks * 5)
+    with override_settings(AVAILABILITY_CACHE_SECONDS=0):  # every reading from the database
+        with CaptureQueriesContext(connection) as day_queries:
+            day_list_availability(department=sample, days=14)
+        result = {
+            "listing": _timed(lambda: slot_list_open(department=next(it), date_from=today, date_to=date_to), rounds),
+            "bare": _timed(lambda: _bare(next(it).pk, timezone.now(), upper), rounds),
+            "kiosk days": _timed(lambda: day_list_availability(department=next(it), days=14), rounds),
+        }
+    # Warm: every picked department's times read once (as the first kiosk to ask would), then timed.
+    cache.clear()
+    for department in set(picks):
+        slot_list_open(department=department, date_from=today, date_to=date_to, cached=True)
+        day_list_availability(department=department, days=14)
+    cached = slot_list_open(department=sample, date_from=today, date_to=date_to, now=now, cached=True)
+    assert [(s.pk, s.taken) for s in cached] == [(s.pk, s.taken) for s in listed], "the cache listed other times"
+    with CaptureQueriesContext(connection) as cached_listing_queries:
+        slot_list_open(department=sample, date_from=today, date_to=date_to, cached=True)
+    with CaptureQueriesContext(connection) as cached_day_queries:
         day_list_availability(department=sample, days=14)
-    it = iter(picks * 3)
-    result = {
-        "listing": _timed(lambda: slot_list_open(department=next(it), date_from=today, date_to=date_to), rounds),
-        "bare": _timed(lambda: _bare(next(it).pk, timezone.now(), upper), rounds),
-        "kiosk days": _timed(lambda: day_list_availability(department=next(it), days=14), rounds),
-    }
+    result["listing, cached"] = _timed(
+        lambda: slot_list_open(department=next(it), date_from=today, date_to=date_to, cached=True), rounds
+    )
+    result["kiosk days, cached"] = _timed(lambda: day_list_availability(department=next(it), days=14), rounds)
     return {
         **result,
         "rows": (len(listed), len(bare_rows)),
-        "queries": (len(listing_queries), len(day_queries)),
+        "queries": (len(listing_queries), len(day_queries), len(cached_listing_queries), len(cached_day_queries)),
     }
 
 
@@ -99,10 +120,11 @@ def main() -> None:
         counts = city.counts()
         figures = measure(rounds=30 if args.small else 300)
     print(f"database: {connection.vendor}; " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    print(f"cache: {type(cache).__name__}, open times kept {cache_seconds()} s")
     bare_p50, bare_p95 = figures["bare"]
-    for name in ("listing", "kiosk days", "bare"):
+    for name in ("listing", "kiosk days", "bare", "listing, cached", "kiosk days, cached"):
         p50, p95 = figures[name]
-        print(f"{name:10}: p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms, {p50 / bare_p50:.1f}× bare (p50)")
+        print(f"{name:18}: p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms, {p50 / bare_p50:.1f}× bare (p50)")
     compare = Path(__file__).resolve().parent / ".venv-compare" / "bin" / "python"
     if compare.exists() and not args.small:
         # django-appointment, in its own environment, on the same 31 days (see compare_django_appointment.py).
@@ -118,10 +140,13 @@ def main() -> None:
             .splitlines()[-1]
         )
         theirs = float(re.search(r"p50 ([0-9.]+) ms", line).group(1)) / 1000
-        print(f"{line}; ours {figures['listing'][0] * 1000:.2f} ms: {theirs / figures['listing'][0]:.0f}× faster")
+        for name in ("listing", "listing, cached"):
+            ours = figures[name][0]
+            print(f"{line}; ours ({name}) {ours * 1000:.2f} ms: {theirs / ours:.0f}× faster")
+    listing, days, cached_listing, cached_days = figures["queries"]
     print(
-        f"rows: {figures['rows'][0]} listed, {figures['rows'][1]} bare; queries: listing {figures['queries'][0]}, "
-        f"kiosk day list {figures['queries'][1]}"
+        f"rows: {figures['rows'][0]} listed, {figures['rows'][1]} bare; queries: listing {listing}, "
+        f"kiosk day list {days}; with the cache warm: listing {cached_listing}, kiosk day list {cached_days}"
     )
 
 

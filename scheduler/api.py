@@ -33,4 +33,4 @@ def slot_list(
         raise InvalidInput(_("'to' must not be before 'from'."), field="to")
     if date_from and date_to and (date_to - date_from).days > MAX_RANGE_DAYS:
         raise InvalidInput(_("Ask for at most %(days)s days at a time.") % {"days": MAX_RANGE_DAYS}, field="to")
-    return slot_list_open(department=department, date_from=date_from, date_to=date_to)
+    return slot_list_open(department=department, date_from=date_from, date_to=date_to, cached=True)

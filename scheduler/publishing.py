@@ -17,6 +17,7 @@ from departments.audit import audit_record
 from departments.models import Department
 from departments.services import Actor
 
+from .availability_cache import availability_changed
 from .calendar import DayInfo, consultation_weekday, days_info, holiday_year_is_confirmed
 from .errors import Conflict, DomainError, Forbidden, InvalidInput, ProvisionalHolidayYear
 from .models import SEAT_HOLDING_STATUSES, SESSION_MINUTES, Closure, ConsultationRule, ScheduleWeek, Seat, Slot
@@ -362,6 +363,7 @@ def week_publish(
 def week_close(*, week: ScheduleWeek) -> None:
     """Close a past week: its slots stay on record but can no longer be booked or republished."""
     ScheduleWeek.objects.filter(pk=week.pk).update(status=ScheduleWeek.Status.CLOSED)
+    availability_changed([week.department_id])
 
 
 @dataclass
@@ -491,6 +493,7 @@ def weeks_publish_bulk(
     _slots_insert(rows)
     if rows:
         _seats_create_for_weeks(week_ids=[w.pk for w in weeks], most=max(planned.capacity for *_, planned in rows))
+    availability_changed([d.pk for d in new])
     for department_id in [pk for pk, result in results.items() if result.created and pk not in present]:
         transaction.on_commit(partial(week_published.send, sender=ScheduleWeek, department_id=department_id))
     return results

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, cast
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
+from .availability_cache import OpenRows, cache_seconds, open_rows_cached
 from .calendar import days_info
 from .errors import DomainError, NotFound, OutsideBookingWindow, SlotUnavailable
 from .models import (
@@ -90,7 +92,7 @@ def slot_booking_error(
 
 
 def _open_slot_error(
-    slot: "Slot | OpenSlot", *, now: dt.datetime, closed: set[dt.date] | None, zone: ZoneInfo | None = None
+    slot: "Slot | OpenSlot", *, now: dt.datetime, closed: AbstractSet[dt.date] | None, zone: ZoneInfo | None = None
 ) -> DomainError | None:
     """Why an open slot of a published week cannot be booked now (closed day, past, notice, window), or None."""
     day = timezone.localtime(slot.starts_at, zone or service_zone()).date()
@@ -201,10 +203,14 @@ def slot_list_open(
     now: dt.datetime | None = None,
     include_full: bool = True,
     closed: set[dt.date] | None = None,
+    cached: bool = False,
 ) -> "list[OpenSlot]":
     """List the slots a resident may book now, earliest first, each with `taken` and `remaining`.
 
     `closed` is the set of closed dates over the range when the caller has already read the closures.
+    `cached`: for showing times (pages, the public listing), not for deciding: the department's rows may come from
+    the short-lived shared cache (`availability_cache`), which every change of seats, slots, weeks or closures
+    renews; without it, two queries to the database (the slots, then the closures unless given).
     """
     now = now or timezone.now()
     zone = service_zone()
@@ -219,31 +225,58 @@ def slot_list_open(
     if date_to is not None:
         upper = min(upper, dt.datetime.combine(min(date_to, latest) + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     db = router.db_for_read(Slot)
+
+    def load(start: dt.datetime, end: dt.datetime) -> OpenRows:
+        rows = _open_rows(department_id=department.pk, db=db, lower=start, upper=end)
+        days = set() if closed is not None else _closed_between(department.pk, start, end, zone)
+        return OpenRows(lower=start, upper=end, rows=rows, closed=frozenset(days))
+
+    if cached:
+        # Kept a little beyond `upper`, so that readers a few seconds later (whose window has moved on) are covered.
+        margin = dt.timedelta(seconds=cache_seconds())
+        found = open_rows_cached(
+            department_id=department.pk,
+            span=(date_from, date_to, closed is not None),
+            lower=lower,
+            upper=upper,
+            load=lambda start: load(start, upper + margin),
+        )
+        rows = [r for r in found.rows if lower <= r[3] < upper]
+    else:
+        found = load(lower, upper)
+        rows = found.rows
+    closed_days = closed if closed is not None else found.closed
+    columns = (*_OPEN_SLOT_COLUMNS, "taken")
+    result: list[OpenSlot] = []
+    for values in rows:
+        slot = _open_slot(department, db, columns, values)
+        if _open_slot_error(slot, now=now, closed=closed_days, zone=zone) is not None:
+            continue
+        if include_full or slot.remaining:
+            result.append(slot)
+    return result
+
+
+def _open_rows(*, department_id: int, db: str, lower: dt.datetime, upper: dt.datetime) -> list[tuple]:
+    """The department's open, published slots starting in [lower, upper), with the seats held, as plain rows."""
     sql, params = _open_slots_sql(db)
-    given = {_ANY_DEPARTMENT: department.pk, _LOWER: lower, _UPPER: upper}
+    given = {_ANY_DEPARTMENT: department_id, _LOWER: lower, _UPPER: upper}
     prepare = connections[db].ops.adapt_datetimefield_value
     prepared = {prepare(key) if isinstance(key, dt.datetime) else key: value for key, value in given.items()}
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [_prepared(prepared.get(p, p), prepare) for p in params])
         rows = cursor.fetchall()
-    if closed is None:
-        closed = closed_dates(
-            department_id=department.pk, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
-        )
-    columns = (*_OPEN_SLOT_COLUMNS, "taken")
-    # SQLite's own operations (not the base class's) turn its text back into a datetime.
-    ops = connections[db].ops
-    convert = ops.convert_datetimefield_value if connections[db].vendor == "sqlite" else None  # type: ignore[attr-defined]
-    result: list[OpenSlot] = []
-    for values in rows:
-        if convert is not None:  # SQLite hands back text; the ORM's own converter makes it a datetime again
-            values = (*values[:3], *(convert(v, None, connections[db]) for v in values[3:5]), *values[5:])
-        slot = _open_slot(department, db, columns, values)
-        if _open_slot_error(slot, now=now, closed=closed, zone=zone) is not None:
-            continue
-        if include_full or slot.remaining:
-            result.append(slot)
-    return result
+    if connections[db].vendor != "sqlite":
+        return rows
+    # SQLite hands back text; its own operations (not the base class's) turn it back into datetimes.
+    convert = connections[db].ops.convert_datetimefield_value  # type: ignore[attr-defined]
+    return [(*v[:3], *(convert(t, None, connections[db]) for t in v[3:5]), *v[5:]) for v in rows]
+
+
+def _closed_between(department_id: int, lower: dt.datetime, upper: dt.datetime, zone) -> set[dt.date]:
+    return closed_dates(
+        department_id=department_id, first=lower.astimezone(zone).date(), last=upper.astimezone(zone).date()
+    )
 
 
 def slot_list_nearest_free(
@@ -333,7 +366,8 @@ def day_list_availability(
 ) -> list[DayAvailability]:
     """List the coming days with their open times; holidays and closures stay in the list, marked closed.
 
-    Two queries whatever the data: the calendar's facts over the days (`_day_list_calendar`), then the slots.
+    Two queries whatever the data: the calendar's facts over the days (`_day_list_calendar`), then the slots
+    (none for the slots while the department's open times are in the shared cache, `availability_cache`).
     """
     now = now or timezone.now()
     first = timezone.localdate(now, timezone=service_zone())
@@ -342,7 +376,10 @@ def day_list_availability(
     infos = days_info(dates, overrides=overrides)
     slots_by_day: dict[dt.date, list[OpenSlot]] = {}
     closed = {day for day in dates if any(c.start_date <= day <= c.end_date for c in closures)}
-    for slot in slot_list_open(department=department, date_from=dates[0], date_to=dates[-1], now=now, closed=closed):
+    shown = slot_list_open(
+        department=department, date_from=dates[0], date_to=dates[-1], now=now, closed=closed, cached=True
+    )
+    for slot in shown:
         slots_by_day.setdefault(timezone.localtime(slot.starts_at, service_zone()).date(), []).append(slot)
     result = []
     for day in dates:

@@ -188,6 +188,9 @@ LOOKUP_MISSES_WINDOW_SECONDS = int(os.environ.get("LOOKUP_MISSES_WINDOW_SECONDS"
 # API rate limits (requests/period); counted in the cache, so set REDIS_URL when several processes serve.
 API_THROTTLE_ANONYMOUS = os.environ.get("API_THROTTLE_ANONYMOUS", "120/m")
 API_THROTTLE_CALLER = os.environ.get("API_THROTTLE_CALLER", "300/m")
+# How long a department's open times may be reused by the pages and the public listing (scheduler.availability_cache);
+# every booking, cancellation, publishing or closure renews them at once; 0 turns the cache off.
+AVAILABILITY_CACHE_SECONDS = int(os.environ.get("AVAILABILITY_CACHE_SECONDS", "15"))
 # Client addresses for throttling come from REMOTE_ADDR, or from X-Forwarded-For only behind a trusted proxy.
 NINJA_NUM_PROXIES = 1 if env_bool("TRUST_PROXY", False) else 0
 # Years whose holiday schedule the State Council has announced; later ones are provisional.

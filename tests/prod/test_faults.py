@@ -179,6 +179,28 @@ def test_with_redis_gone_the_api_answers_without_counting_its_limits(client, kio
 
 
 @pytest.mark.django_db
+def test_with_redis_gone_the_listing_reads_the_database_and_shows_each_booking_at_once(
+    client, kiosk, kiosk_key, published, open_slots
+):
+    """The department's open times are cached in Redis (scheduler.availability_cache); without it they are read."""
+    from appointments.booking import appointment_book
+
+    def seats_free() -> dict[int, int]:
+        listed = client.get(f"/api/v1/departments/{published.code}/slots", headers={"X-Kiosk-Key": kiosk_key})
+        assert listed.status_code == 200, listed.text
+        return {row["id"]: row["remaining"] for row in listed.json()}
+
+    slot = open_slots[0]
+    with override_settings(CACHES=redis_at_closed_port(), AVAILABILITY_CACHE_SECONDS=15):
+        before = seats_free()
+        appointment_book(actor=kiosk, petition_reference=f.petition(kiosk, published).reference, slot_id=slot.pk)
+        after = seats_free()
+    assert set(before) == {s.pk for s in open_slots}
+    assert after[slot.pk] == before[slot.pk] - 1
+    assert {k: v for k, v in after.items() if k != slot.pk} == {k: v for k, v in before.items() if k != slot.pk}
+
+
+@pytest.mark.django_db
 def test_with_redis_there_the_same_limits_are_counted(client, kiosk_key, published, settings):
     settings.API_THROTTLE_ANONYMOUS = settings.API_THROTTLE_CALLER = "2/m"
     # Keys of this test run only: another run may share the Redis server (CI runs two suites at once).
