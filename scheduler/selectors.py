@@ -95,25 +95,33 @@ def _open_slot_error(
     slot: "Slot | OpenSlot", *, now: dt.datetime, closed: AbstractSet[dt.date] | None, zone: ZoneInfo | None = None
 ) -> DomainError | None:
     """Why an open slot of a published week cannot be booked now (closed day, past, notice, window), or None."""
-    day = timezone.localtime(slot.starts_at, zone or service_zone()).date()
     if closed is None:
+        day = timezone.localtime(slot.starts_at, zone or service_zone()).date()
         closed = closed_dates(department_id=slot.department_id, first=day, last=day)
-    if day in closed:
+    # Nearly always no closures: a listing then skips the local date of each of its hundreds of times.
+    if closed and timezone.localtime(slot.starts_at, zone or service_zone()).date() in closed:
         # A closure added after the week was published: the slot stays until republished, but not bookable.
         return SlotUnavailable(_("The department is closed on this day."), field="slot")
     if slot.starts_at < now:
         return OutsideBookingWindow(_("This time has already passed."), field="slot")
-    # The database bounds both numbers; clamping again means no stored value can overflow the date arithmetic.
-    notice = min(max(slot.min_notice_minutes, MIN_NOTICE_MINUTES.low), MIN_NOTICE_MINUTES.high)
-    window = min(max(slot.booking_window_days, BOOKING_WINDOW_DAYS.low), BOOKING_WINDOW_DAYS.high)
-    if slot.starts_at < now + dt.timedelta(minutes=notice):
+    earliest, latest, window = _bookable_between(now, slot.min_notice_minutes, slot.booking_window_days)
+    if slot.starts_at < earliest:
         return OutsideBookingWindow(_("This time starts too soon to book; please choose a later time."), field="slot")
-    if slot.starts_at > now + dt.timedelta(days=window):
+    if slot.starts_at > latest:
         return OutsideBookingWindow(
             _("This time is too far ahead; bookings open %(days)s days in advance.") % {"days": window},
             field="slot",
         )
     return None
+
+
+@functools.lru_cache(maxsize=32)
+def _bookable_between(now: dt.datetime, notice_minutes: int, window_days: int) -> tuple[dt.datetime, dt.datetime, int]:
+    """The earliest and latest start bookable at `now` with this notice and window (a listing asks once per pair)."""
+    # The database bounds both numbers; clamping again means no stored value can overflow the date arithmetic.
+    notice = min(max(notice_minutes, MIN_NOTICE_MINUTES.low), MIN_NOTICE_MINUTES.high)
+    window = min(max(window_days, BOOKING_WINDOW_DAYS.low), BOOKING_WINDOW_DAYS.high)
+    return now + dt.timedelta(minutes=notice), now + dt.timedelta(days=window), window
 
 
 def _open_slot(department: Department, db: str, columns: tuple, values: tuple) -> "OpenSlot":
@@ -123,14 +131,19 @@ def _open_slot(department: Department, db: str, columns: tuple, values: tuple) -
     first use, as with `.only()`; the department is the one the caller gave (no join, no read).
     """
     slot = cast("OpenSlot", Slot.__new__(Slot))
-    slot.__dict__.update(zip(columns, values, strict=True))
-    slot.__dict__["status"] = Slot.Status.OPEN.value  # the listing reads open slots only
-    slot.remaining = max(slot.capacity - slot.taken, 0)
-    slot._state = ModelState()
-    slot._state.adding = False
-    slot._state.db = db
-    slot._state.fields_cache["department"] = department
+    state = ModelState()
+    state.adding = False
+    state.db = db
+    state.fields_cache = {"department": department}
+    row = dict(zip(columns, values, strict=True))
+    row["status"] = _OPEN  # the listing reads open slots only
+    row["remaining"] = max(row["capacity"] - row["taken"], 0)
+    row["_state"] = state
+    slot.__dict__ = row
     return slot
+
+
+_OPEN = Slot.Status.OPEN.value
 
 
 _OPEN_SLOT_COLUMNS = (

@@ -214,3 +214,16 @@ def test_with_redis_there_the_same_limits_are_counted(client, kiosk_key, publish
     with override_settings(CACHES=live):
         answers = [client.get("/api/v1/departments", headers={"X-Kiosk-Key": kiosk_key}).status_code for _ in range(4)]
     assert answers == [200, 200, 429, 429]
+
+
+def test_the_redis_cache_reuses_one_client_per_pool_and_round_trips():
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    from scheduler.resilient_cache import ResilientRedisCache
+
+    cache = ResilientRedisCache(LIVE_REDIS, {"KEY_PREFIX": f"prod-client-{uuid.uuid4().hex}"})
+    cache.set("k", {"seats": [1, 2]}, 30)
+    assert cache.get_many(["k", "missing"]) == {"k": {"seats": [1, 2]}}
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+    assert RedisCacheClient.get_client(cache._cache) is not RedisCacheClient.get_client(cache._cache)  # Django's way
+    cache.delete("k")
