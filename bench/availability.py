@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler.test_settings")
 
 import city  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
@@ -120,7 +121,8 @@ def main() -> None:
         counts = city.counts()
         figures = measure(rounds=30 if args.small else 300)
     print(f"database: {connection.vendor}; " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
-    print(f"cache: {type(cache).__name__}, open times kept {cache_seconds()} s")
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"cache: {backend}, open times kept {cache_seconds()} s")
     bare_p50, bare_p95 = figures["bare"]
     for name in ("listing", "kiosk days", "bare", "listing, cached", "kiosk days, cached"):
         p50, p95 = figures[name]

@@ -2,7 +2,8 @@
 
 Many kiosks show the same departments' times; between two changes the answer is the same. What is kept per
 department: the rows of its open slots over the whole booking window with the seats they hold, and its closed
-dates; each reader still drops what `now` has made unbookable, so the times shown age correctly.
+dates; each reader still drops what `now` has made unbookable, so the times shown age correctly. And the facts the
+kiosk's day list reads besides (holiday overrides, closures, published weeks), per first day.
 
 Correctness never rests on it: booking locks the slot and checks it again, and decisions (waiting-list offers,
 bookings) read the database. A change that frees or takes a seat, publishes, withdraws or closes makes a new
@@ -86,6 +87,24 @@ def open_rows_cached(
     return fresh
 
 
+def calendar_cached[T](*, department_id: int, first: dt.date, days: int, load: Callable[[], T]) -> T:
+    """The facts the kiosk's day list reads besides the slots (holiday overrides, closures, published weeks) over
+    `days` days from `first`: kept ones while no change has come since, else `load()`'s, kept."""
+    seconds = cache_seconds()
+    if not seconds:
+        return load()
+    key = f"availability:calendar:{department_id}:{_generations(department_id)}:{first.isoformat()}:{days}"
+    kept = cache.get(key, _MISSING)
+    if kept is not _MISSING:
+        return kept
+    fresh = load()
+    cache.set(key, fresh, timeout=seconds)
+    return fresh
+
+
+_MISSING = object()
+
+
 def availability_changed(department_ids: Iterable[int | None]) -> None:
     """Seats, slots, weeks or closures of these departments changed (None: of every department)."""
     if not cache_seconds():
@@ -106,3 +125,8 @@ def _bump(scopes: set[int | str]) -> None:
 def on_department_row_changed(sender, instance, **kwargs) -> None:
     """post_save/post_delete of a slot, a schedule week or a closure (a closure of everyone has no department)."""
     availability_changed([instance.department_id])
+
+
+def on_calendar_changed(sender, instance, **kwargs) -> None:
+    """post_save/post_delete of a holiday override: a day off (or a working day) for every department."""
+    availability_changed([None])

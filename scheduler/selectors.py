@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 
-from .availability_cache import OpenRows, cache_seconds, open_rows_cached
+from .availability_cache import OpenRows, cache_seconds, calendar_cached, open_rows_cached
 from .calendar import days_info
 from .errors import DomainError, NotFound, OutsideBookingWindow, SlotUnavailable
 from .models import (
@@ -379,13 +379,15 @@ def day_list_availability(
 ) -> list[DayAvailability]:
     """List the coming days with their open times; holidays and closures stay in the list, marked closed.
 
-    Two queries whatever the data: the calendar's facts over the days (`_day_list_calendar`), then the slots
-    (none for the slots while the department's open times are in the shared cache, `availability_cache`).
+    Two queries whatever the data: the calendar's facts over the days (`_day_list_calendar`), then the slots;
+    none while both are in the shared cache (`availability_cache`), which every change to either renews.
     """
     now = now or timezone.now()
     first = timezone.localdate(now, timezone=service_zone())
     dates = [first + dt.timedelta(days=offset) for offset in range(days)]
-    overrides, closures, published = _day_list_calendar(department, dates)
+    overrides, closures, published = calendar_cached(
+        department_id=department.pk, first=first, days=days, load=lambda: _day_list_calendar(department, dates)
+    )
     infos = days_info(dates, overrides=overrides)
     slots_by_day: dict[dt.date, list[OpenSlot]] = {}
     closed = {day for day in dates if any(c.start_date <= day <= c.end_date for c in closures)}

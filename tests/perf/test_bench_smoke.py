@@ -32,7 +32,7 @@ def test_a_small_city_builds_and_its_listings_and_city_pages_are_measured():
     figures = availability.measure(rounds=5)
     assert figures["queries"][0] == 2  # the listing: its slots with their taken seats, and the closures
     assert figures["queries"][1] == 2  # the kiosk's days: the calendar's facts, then the slots
-    assert figures["queries"][2:] == (0, 1)  # with the department's times in the cache: none, and the calendar
+    assert figures["queries"][2:] == (0, 0)  # with the department's times and calendar in the cache: none
     assert figures["rows"][0] > 0
 
     pages = city_pages.measure()

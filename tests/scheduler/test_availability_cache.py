@@ -18,7 +18,7 @@ from appointments.models import Appointment
 from scheduler import availability_cache
 from scheduler.availability_cache import OpenRows, availability_changed, open_rows_cached
 from scheduler.hours import closure_delete, closure_save
-from scheduler.models import Closure, ConsultationRule, ScheduleWeek, Slot
+from scheduler.models import Closure, ConsultationRule, HolidayOverride, ScheduleWeek, Slot
 from scheduler.publishing import week_close, weeks_publish_bulk
 from scheduler.selectors import day_list_availability, slot_list_open
 from tests import factories as f
@@ -68,11 +68,28 @@ def test_a_second_listing_between_changes_asks_the_database_nothing(published):
         again = listed(published, cached=True)
     assert again == first and len(ctx.captured_queries) == 0
 
-    # The kiosk's day list still reads its calendar (one query), but not the slots.
+    # The kiosk's day list: its calendar and its slots both kept.
     days(published)
     with CaptureQueriesContext(connection) as ctx:
-        days(published)
-    assert len(ctx.captured_queries) == 1
+        again = days(published)
+    assert len(ctx.captured_queries) == 0
+    with availability_off():
+        assert again == days(published)
+
+
+def test_a_holiday_override_renews_every_departments_day_list(published, other_department):
+    day = next(d for d in day_list_availability(department=published) if d.state == "open").date
+    days(published), days(other_department)
+
+    override = HolidayOverride.objects.create(date=day, kind=HolidayOverride.Kind.HOLIDAY, name="临时休息日")
+    shown = {d.date: d for d in day_list_availability(department=published)}
+    assert (shown[day].state, shown[day].reason) == ("holiday", "临时休息日")
+    same_as_database(published)
+    same_as_database(other_department)
+
+    override.delete()
+    assert {d.date: d for d in day_list_availability(department=published)}[day].state == "open"
+    same_as_database(published)
 
 
 def test_a_booking_is_seen_at_once_by_the_next_listing(kiosk, published):
@@ -240,7 +257,17 @@ def test_after_each_random_change_the_cached_times_are_the_databases(
             for cancelled in slot_withdraw(actor=officer, slot_id=slot.pk, reason="人员调整"):
                 booked.pop(cancelled.petition_id, None)
 
-    moves = [book, book, book, cancel, move, close, reopen, republish, withdraw]
+    def holiday():
+        # A day off, or a working day, added or taken back by staff (every department's calendar).
+        day = today + dt.timedelta(days=rng.randrange(0, 12))
+        found = HolidayOverride.objects.filter(date=day).first()
+        if found is not None:
+            found.delete()
+        else:
+            kind = rng.choice(list(HolidayOverride.Kind))
+            HolidayOverride.objects.create(date=day, kind=kind, name="调休" if kind == "working_day" else "临时休息")
+
+    moves = [book, book, book, cancel, move, close, reopen, republish, withdraw, holiday]
     listed(published, cached=True)
     for _ in range(18):
         rng.choice(moves)()
