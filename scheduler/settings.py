@@ -350,6 +350,10 @@ SECURE_CSP_REPORT_ONLY = {} if SECURE_CSP else _CSP_POLICY
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("DB_SERVER_SIDE_BINDING", True):
+    # Values sent apart from the SQL, so that psycopg prepares a statement met `prepare_threshold` times on one
+    # connection: PostgreSQL then neither parses nor plans the booking's fixed statements again.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if env_bool("PGBOUNCER_TRANSACTION_POOLING", False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None

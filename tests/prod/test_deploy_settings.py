@@ -60,3 +60,23 @@ def test_production_refuses_to_start_without_redis():
 def test_a_developer_machine_still_starts_without_any_keys():
     result = manage("check", env=production_env(DEBUG="1", SECRET_KEY="", FIELD_ENCRYPTION_KEY="", REDIS_URL=""))
     assert result.returncode == 0, result.stderr
+
+
+DB_OPTIONS = "from django.conf import settings as s; import json; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+POSTGRES = "postgres://postgres@127.0.0.1:5432/petition"
+
+
+def database_options(**env: str) -> dict:
+    result = manage("shell", "-c", DB_OPTIONS, env=production_env(**env))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_gets_statements_prepared_except_behind_pgbouncer_in_transaction_mode():
+    # Values bound by the server, so psycopg prepares what one connection runs again and again (the booking's SQL).
+    assert database_options(DATABASE_URL=POSTGRES)["server_side_binding"] is True
+    assert "prepare_threshold" not in database_options(DATABASE_URL=POSTGRES)  # psycopg's own: after 5 uses
+    # PgBouncer in transaction mode hands each transaction any server connection: nothing may be prepared.
+    pooled = database_options(DATABASE_URL=POSTGRES, PGBOUNCER_TRANSACTION_POOLING="1")
+    assert pooled["prepare_threshold"] is None
+    assert database_options(DATABASE_URL=POSTGRES, DB_SERVER_SIDE_BINDING="0").get("server_side_binding") is None
