@@ -95,11 +95,12 @@ def _open_slot_error(
     slot: "Slot | OpenSlot", *, now: dt.datetime, closed: AbstractSet[dt.date] | None, zone: ZoneInfo | None = None
 ) -> DomainError | None:
     """Why an open slot of a published week cannot be booked now (closed day, past, notice, window), or None."""
+    day = None
     if closed is None:
         day = timezone.localtime(slot.starts_at, zone or service_zone()).date()
         closed = closed_dates(department_id=slot.department_id, first=day, last=day)
     # Nearly always no closures: a listing then skips the local date of each of its hundreds of times.
-    if closed and timezone.localtime(slot.starts_at, zone or service_zone()).date() in closed:
+    if closed and (day or timezone.localtime(slot.starts_at, zone or service_zone()).date()) in closed:
         # A closure added after the week was published: the slot stays until republished, but not bookable.
         return SlotUnavailable(_("The department is closed on this day."), field="slot")
     if slot.starts_at < now:

@@ -10,6 +10,7 @@ import random
 
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -45,19 +46,9 @@ def same_as_database(department) -> None:
     assert days(department) == truth
 
 
-class availability_off:
+def availability_off() -> override_settings:
     """The kiosk's day list read straight from the database (the cache turned off for a moment)."""
-
-    def __enter__(self):
-        from django.conf import settings
-
-        self.before = settings.AVAILABILITY_CACHE_SECONDS
-        settings.AVAILABILITY_CACHE_SECONDS = 0
-
-    def __exit__(self, *exc):
-        from django.conf import settings
-
-        settings.AVAILABILITY_CACHE_SECONDS = self.before
+    return override_settings(AVAILABILITY_CACHE_SECONDS=0)
 
 
 def test_a_second_listing_between_changes_asks_the_database_nothing(published):
