@@ -243,7 +243,12 @@ def _booked(*, actor: Actor, taken: SeatTaken, slot_id: int) -> BookingResult:
     """
     appointment = taken.appointment
     audit_record_many(actor=actor, events=[*taken.events, ("appointment.book", appointment, {"slot": slot_id})])
-    notify_hooks.on_booked(appointment=appointment, waiting=taken.waiting, fresh=True)
+    from .video.tasks import attendance_sweeps_due  # video's services read bookings: imported when first needed
+
+    # Its messages' sending tasks and its attendance sweeps: one INSERT in this transaction, none of their own after.
+    notify_hooks.on_booked(
+        appointment=appointment, waiting=taken.waiting, fresh=True, also=attendance_sweeps_due(appointment)
+    )
     transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
     return BookingResult(appointment=appointment)
 
@@ -466,6 +471,9 @@ def appointment_reschedule(
         actor=actor, events=[*taken.events, ("appointment.reschedule", appointment, {"from": previous.pk})]
     )
     notify_hooks.on_rescheduled(previous=previous, appointment=appointment)
+    from .video.tasks import attendance_sweep_schedule
+
+    attendance_sweep_schedule(appointment)
     transaction.on_commit(
         lambda: signals.appointment_rescheduled.send(sender=Appointment, appointment=appointment, previous=previous)
     )

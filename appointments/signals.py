@@ -1,4 +1,4 @@
-"""Hooks fired after a booking change has been committed (SMS and calendar senders connect here)."""
+"""Hooks fired after a booking change has been committed, for code outside the booking services to listen on."""
 
 from django.dispatch import Signal
 

@@ -351,9 +351,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("DB_SERVER_SIDE_BINDING", True):
-    # Values sent apart from the SQL, so that psycopg prepares a statement met `prepare_threshold` times on one
-    # connection: PostgreSQL then neither parses nor plans the booking's fixed statements again.
+    # Values sent apart from the SQL, and a statement met DB_PREPARE_THRESHOLD times on one connection prepared by
+    # psycopg (Django itself turns psycopg's preparing off): PostgreSQL then neither parses nor, once it settles on
+    # a generic plan, plans the booking's fixed statements again. 0 turns preparing off.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    _prepare_after = int(os.environ.get("DB_PREPARE_THRESHOLD", "5"))
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _prepare_after if _prepare_after > 0 else None
 if env_bool("PGBOUNCER_TRANSACTION_POOLING", False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None

@@ -4,21 +4,26 @@ Rows (notifications, waiting-list changes) are written in the caller's transacti
 resident is told about it commit together or not at all; sending happens after commit, on the task worker.
 """
 
+from collections.abc import Iterable
+
 from django.db import transaction
 
 from ..models import Appointment, Outcome
+from ..taskqueue import Queued
 from . import services, waitlist
 
 
-def on_booked(*, appointment: Appointment, waiting: bool = True, fresh: bool = False) -> None:
+def on_booked(
+    *, appointment: Appointment, waiting: bool = True, fresh: bool = False, also: Iterable[Queued] = ()
+) -> None:
     """A new booking: confirm it, plan its reminders, and close the petition's place on any waiting list.
 
     waiting=False: the caller, holding the petition's lock, saw it on no waiting list. fresh: the appointment was
-    created in this transaction (it has no messages yet).
+    created in this transaction (it has no messages yet). also: other tasks of the booking, queued with its messages'.
     """
     if waiting:
         waitlist.waitlist_close_for_booking(appointment=appointment)
-    services.notifications_for_booking(appointment=appointment, fresh=fresh)
+    services.notifications_for_booking(appointment=appointment, fresh=fresh, also=also)
 
 
 def on_rescheduled(*, previous: Appointment, appointment: Appointment) -> None:

@@ -2,13 +2,14 @@
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from ..models import Appointment, Notification, Outcome, Petition
+from ..taskqueue import Queued, tasks_enqueue
 from .messages import answer_detail, cancel_detail
 
 logger = logging.getLogger(__name__)
@@ -48,79 +49,24 @@ def notification_create(
     return notification
 
 
-def notifications_send_enqueue(pending: list[tuple[int, dt.datetime]]) -> None:
-    """Queue the sending tasks of several messages (id, due time) written in the caller's transaction.
+def notifications_send_enqueue(pending: list[tuple[int, dt.datetime]], *, also: Iterable[Queued] = ()) -> None:
+    """Queue the sending tasks of several messages (id, due time) written in the caller's transaction, with any
+    other tasks the same change causes (`also`).
 
-    With the database queue they are one INSERT in that transaction (a booking queues its confirmation and two
-    reminders); otherwise each goes as `notification_send_enqueue` would send it.
+    With the database queue they are one INSERT in that transaction (a booking queues its confirmation, two
+    reminders and its attendance sweeps); otherwise each goes after commit (appointments.taskqueue).
     """
     from .tasks import notification_send_task
 
-    backend = notification_send_task.get_backend()
-    if not (transaction.get_connection().in_atomic_block and _queue_is_transactional(backend)):
-        for notification_id, due_at in pending:
-            notification_send_enqueue(notification_id=notification_id, due_at=due_at)
-        return
-    _database_queue_many(
-        backend, [(notification_send_task, due_at, [notification_id]) for notification_id, due_at in pending]
-    )
-
-
-def _database_queue_many(backend, tasks: list[tuple[Any, dt.datetime, list]]) -> None:
-    """What DatabaseBackend.enqueue writes for each task (see tests/notify/test_notifications.py, which compares the
-    rows with the library's own), in one INSERT; then the task_enqueued signal for each, as enqueue sends it."""
-    from django_tasks_db.compat import normalize_json, task_enqueued
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    now = timezone.now()
-    rows: list[Any] = []
-    for task, due_at, args in tasks:
-        queued = task.using(run_after=due_at) if due_at > now else task
-        backend.validate_task(queued)
-        rows.append(
-            DBTaskResult(
-                id=backend._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": {}}),
-                priority=queued.priority,
-                task_path=queued.module_path,
-                queue_name=queued.queue_name,
-                # What the library's pre_save handler puts for "as soon as a worker is free" (bulk_create sends none).
-                run_after=queued.run_after or get_date_max(),
-                backend_name=backend.alias,
-            )
-        )
-    for row in DBTaskResult.objects.bulk_create(rows):
-        task_enqueued.send(type(backend), task_result=row.task_result)
+    tasks_enqueue([*(Queued(notification_send_task, due_at, (pk,)) for pk, due_at in pending), *also])
 
 
 def notification_send_enqueue(*, notification_id: int, due_at: dt.datetime) -> None:
     """Queue the task that sends the message at its due time, once the caller's transaction is safe.
 
-    A queue kept in the database takes the task in the caller's own transaction: it commits with the message or not
-    at all, and costs no transaction of its own. Any other queue gets it after commit, so that nothing is sent for
-    a change that was rolled back. A task that is lost (the queue emptied, the worker gone) costs only time: the
-    sweep sends what is due and unsent.
+    A task that is lost (the queue emptied, the worker gone) costs only time: the sweep sends what is due and unsent.
     """
-    from .tasks import notification_send_task
-
-    def enqueue() -> None:
-        task = notification_send_task
-        if due_at > timezone.now():
-            if not task.get_backend().supports_defer:
-                return  # the sweep sends it when it is due
-            task = task.using(run_after=due_at)
-        task.enqueue(notification_id)
-
-    if transaction.get_connection().in_atomic_block and _queue_is_transactional(notification_send_task.get_backend()):
-        enqueue()
-    else:
-        transaction.on_commit(enqueue, robust=True)
-
-
-def _queue_is_transactional(backend) -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(backend, DatabaseBackend)
+    notifications_send_enqueue([(notification_id, due_at)])
 
 
 def _reminders_due(appointment: Appointment, *, now: dt.datetime) -> dict[str, dt.datetime | None]:
@@ -157,11 +103,13 @@ def _pending_stop(appointment: Appointment, *, kinds=APPOINTMENT_BOUND_KINDS) ->
     )
 
 
-def notifications_for_booking(*, appointment: Appointment, now: dt.datetime | None = None, fresh: bool = False) -> None:
-    """Queue the booking confirmation and the reminders 24 hours and 1 hour before.
+def notifications_for_booking(
+    *, appointment: Appointment, now: dt.datetime | None = None, fresh: bool = False, also: Iterable[Queued] = ()
+) -> None:
+    """Queue the booking confirmation and the reminders 24 hours and 1 hour before, with the booking's other tasks.
 
     fresh: the appointment was created in this very transaction, so none of its messages can exist yet and all are
-    written in one INSERT.
+    written in one INSERT (and their tasks, with `also`, in one more).
     """
     now = now or timezone.now()
     if fresh:
@@ -178,8 +126,9 @@ def notifications_for_booking(*, appointment: Appointment, now: dt.datetime | No
             )
             for kind, due_at in due.items()
         )
-        notifications_send_enqueue([(notification.pk, notification.due_at) for notification in made])
+        notifications_send_enqueue([(notification.pk, notification.due_at) for notification in made], also=also)
         return
+    tasks_enqueue(also)
     notification_create(
         key=_key(appointment, Kind.BOOKED),
         kind=Kind.BOOKED,

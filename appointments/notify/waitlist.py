@@ -513,7 +513,9 @@ def waitlist_offer_confirm(*, actor: Actor, petition: Petition, now: dt.datetime
     audit_record(
         actor=actor, action="appointment.book", target=appointment, detail={"slot": slot.pk, "waitlist": entry.pk}
     )
-    hooks.on_booked(appointment=appointment)
+    from ..video.tasks import attendance_sweeps_due  # video's services read bookings: imported when first needed
+
+    hooks.on_booked(appointment=appointment, also=attendance_sweeps_due(appointment))
     transaction.on_commit(lambda: signals.appointment_booked.send(sender=Appointment, appointment=appointment))
     return appointment
 

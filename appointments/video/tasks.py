@@ -1,17 +1,17 @@
 """Background work for video sessions, run by the database task worker (manage.py db_worker)."""
 
 import datetime as dt
-import logging
 import threading
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from ..models import Appointment
+from ..taskqueue import Queued, tasks_enqueue
 from .services import video_attendance_sweep
-
-logger = logging.getLogger(__name__)
 
 
 @task
@@ -28,14 +28,16 @@ _queued: set[dt.datetime] = set()
 _queued_lock = threading.Lock()
 
 
-def _first_to_queue(run_after: dt.datetime) -> bool:
+def _not_yet_queued(run_after: dt.datetime) -> bool:
     with _queued_lock:
-        if run_after in _queued:
-            return False
         now = timezone.now()
         _queued.difference_update({moment for moment in _queued if moment < now})
+        return run_after not in _queued
+
+
+def _remember_queued(run_after: dt.datetime) -> None:
+    with _queued_lock:
         _queued.add(run_after)
-        return True
 
 
 def attendance_sweeps_forget() -> None:
@@ -44,27 +46,25 @@ def attendance_sweeps_forget() -> None:
         _queued.clear()
 
 
-def attendance_sweep_schedule(appointment: Appointment) -> None:
-    """Queue sweeps for when this appointment's attendance can be decided and when its room should close."""
+def attendance_sweeps_due(appointment: Appointment) -> list[Queued]:
+    """The sweeps for when this appointment's attendance can be decided and when its room should close, less those
+    this process has already queued; for the caller to queue with its change (appointments.taskqueue).
+
+    A moment counts as queued once the caller's transaction has committed: a booking rolled back leaves it free.
+    """
     if not video_attendance_sweep_task.get_backend().supports_defer:
-        return
+        return []
     ends_at = appointment.slot.ends_at
+    due = []
     # A minute late on purpose, so the sweep never runs a moment before the grace period is over.
-    for minutes in {settings.VIDEO_NO_SHOW_GRACE_MINUTES, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES}:
+    for minutes in sorted({settings.VIDEO_NO_SHOW_GRACE_MINUTES, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES}):
         run_after = ends_at + dt.timedelta(minutes=minutes + 1)
-        if not _first_to_queue(run_after):
-            continue
-        try:
-            video_attendance_sweep_task.using(run_after=run_after).enqueue()
-        except Exception:
-            with _queued_lock:
-                _queued.discard(run_after)
-            raise
+        if _not_yet_queued(run_after):
+            due.append(Queued(video_attendance_sweep_task, run_after))
+            transaction.on_commit(partial(_remember_queued, run_after))
+    return due
 
 
-def on_appointment_scheduled(sender, appointment: Appointment, **kwargs) -> None:
-    try:
-        attendance_sweep_schedule(appointment)
-    except Exception:
-        # The booking is already committed; a missed enqueue is caught by the next sweep of any kind.
-        logger.exception("Could not queue the attendance sweep for appointment %s", appointment.pk)
+def attendance_sweep_schedule(appointment: Appointment) -> None:
+    """Queue this appointment's attendance sweeps with the caller's change (a move, an accepted offer, the demo)."""
+    tasks_enqueue(attendance_sweeps_due(appointment))

@@ -74,8 +74,12 @@ def database_options(**env: str) -> dict:
 
 def test_postgresql_gets_statements_prepared_except_behind_pgbouncer_in_transaction_mode():
     # Values bound by the server, so psycopg prepares what one connection runs again and again (the booking's SQL).
-    assert database_options(DATABASE_URL=POSTGRES)["server_side_binding"] is True
-    assert "prepare_threshold" not in database_options(DATABASE_URL=POSTGRES)  # psycopg's own: after 5 uses
+    direct = database_options(DATABASE_URL=POSTGRES)
+    assert direct["server_side_binding"] is True
+    # Django passes psycopg prepare_threshold=None (nothing prepared) unless told otherwise: we tell it.
+    assert direct["prepare_threshold"] == 5
+    assert database_options(DATABASE_URL=POSTGRES, DB_PREPARE_THRESHOLD="2")["prepare_threshold"] == 2
+    assert database_options(DATABASE_URL=POSTGRES, DB_PREPARE_THRESHOLD="0")["prepare_threshold"] is None
     # PgBouncer in transaction mode hands each transaction any server connection: nothing may be prepared.
     pooled = database_options(DATABASE_URL=POSTGRES, PGBOUNCER_TRANSACTION_POOLING="1")
     assert pooled["prepare_threshold"] is None

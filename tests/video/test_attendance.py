@@ -234,3 +234,50 @@ def test_bookings_sharing_a_time_share_its_sweeps(
     grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
     expected = {ends + dt.timedelta(minutes=m) for ends in (slot.ends_at, later.ends_at) for m in (grace, closes)}
     assert queued == sorted(expected)
+
+
+def test_a_booking_rolled_back_leaves_its_sweeps_to_the_next_booking_of_that_time(
+    local_video, kiosk, published, open_slots, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from appointments.notify import services as notify_services
+
+    slot = open_slots[1]
+    petition = f.petition(kiosk, published, name="王秀兰")
+
+    class Refused(Exception):
+        pass
+
+    def queued_then_refused(**kwargs):
+        real(**kwargs)  # the messages and the sweeps are written, in the booking's transaction
+        raise Refused
+
+    real = notify_services.notifications_for_booking
+    monkeypatch.setattr(notify_services, "notifications_for_booking", queued_then_refused)
+    with pytest.raises(Refused), django_capture_on_commit_callbacks(execute=True):
+        appointment_book(actor=kiosk, petition_reference=petition.reference, slot_id=slot.pk)
+    assert not DBTaskResult.objects.exists()
+    monkeypatch.undo()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_book(actor=kiosk, petition_reference=petition.reference, slot_id=slot.pk)
+    queued = DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task")
+    grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
+    assert sorted(r.run_after for r in queued) == [slot.ends_at + dt.timedelta(minutes=m) for m in (grace, closes)]
+
+
+def test_a_move_and_an_accepted_offer_queue_the_sweeps_of_their_new_time(
+    local_video, kiosk, published, open_slots, django_capture_on_commit_callbacks, settings
+):
+    from appointments.booking import appointment_reschedule
+
+    booked = appointment_book(
+        actor=kiosk, petition_reference=f.petition(kiosk, published).reference, slot_id=open_slots[1].pk
+    )
+    later = next(s for s in open_slots if s.ends_at > open_slots[1].ends_at)
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_reschedule(actor=kiosk, appointment_id=booked.appointment.pk, slot_id=later.pk)
+
+    queued = sorted(r.run_after for r in DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task"))
+    grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
+    assert queued == [later.ends_at + dt.timedelta(minutes=m) for m in (grace, closes)]
