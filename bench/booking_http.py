@@ -82,7 +82,42 @@ def prepare(count: int) -> tuple[str, list[tuple[str, int]]]:
     return key, jobs
 
 
-def _drive(port: int, key: str, jobs: list[tuple[str, int]], clients: int) -> dict:
+def _cpu_seconds_by_process(server_pid: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each process of the app servers, PostgreSQL, Redis and this one (the load
+    generator), by process id: a process that ends during a round (a connection closed) drops out of both counts."""
+    used: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        pid, parent = int(entry.name), int(fields[1])
+        if pid == os.getpid():
+            kind = "load generator"
+        elif server_pid in (pid, parent):
+            kind = "gunicorn"
+        elif command.startswith("postgres"):
+            kind = "PostgreSQL"
+        elif "redis-server" in command:
+            kind = "Redis"
+        else:
+            continue
+        used[pid] = (kind, (int(fields[11]) + int(fields[12])) / tick)
+    return used
+
+
+def _cpu_seconds_by_kind(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    used: dict[str, float] = {}
+    for pid, (kind, seconds) in after.items():
+        used[kind] = used.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return used
+
+
+def _drive(port: int, key: str, jobs: list[tuple[str, int]], clients: int, server_pid: int) -> dict:
     work: queue.Queue = queue.Queue()
     for job in jobs:
         work.put(job)
@@ -116,18 +151,23 @@ def _drive(port: int, key: str, jobs: list[tuple[str, int]], clients: int) -> di
                 statuses[status] = statuses.get(status, 0) + 1
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = _cpu_seconds_by_process(server_pid)
     began = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - began
+    cpu = _cpu_seconds_by_kind(cpu_before, _cpu_seconds_by_process(server_pid))
     latencies.sort()
     return {
         "rate": len(latencies) / wall,
         "p50": statistics.median(latencies),
         "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
         "statuses": statuses,
+        # Of one core (the machine has os.cpu_count() of them): where the CPU went while the round ran.
+        "cpu": {kind: seconds / wall * 100 for kind, seconds in cpu.items()},
+        "cpu_per_booking": sum(cpu.values()) / len(latencies) * 1000,
     }
 
 
@@ -209,7 +249,9 @@ def run(*, small: bool) -> None:
                     time.sleep(0.1)
             results = {}
             for n, clients in enumerate(CLIENTS):
-                results[clients] = _drive(port, key, jobs[n * per_round : (n + 1) * per_round], clients)
+                results[clients] = _drive(
+                    port, key, jobs[n * per_round : (n + 1) * per_round], clients, server_pid=server.pid
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -226,6 +268,11 @@ def run(*, small: bool) -> None:
             f"{clients:3} clients: {r['rate']:.0f} bookings/s, p50 {r['p50'] * 1000:.0f} ms, "
             f"p99 {r['p99'] * 1000:.0f} ms, "
             f"statuses {r['statuses']}, {r['rate'] / inserts * 100:.1f}% of pgbench"
+        )
+        shares = ", ".join(f"{kind} {share:.0f} %" for kind, share in sorted(r["cpu"].items(), key=lambda kv: -kv[1]))
+        print(
+            f"     CPU of {os.cpu_count()} cores x 100 %: {shares}; {r['cpu_per_booking']:.1f} ms of CPU per booking "
+            "in all"
         )
     print(
         f"pgbench single-INSERT transactions (16 clients): {inserts:.0f}/s; seats held twice: {twice}; "
