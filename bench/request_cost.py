@@ -5,7 +5,9 @@ Run:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/petition_bench CITY_KEEP=1
 In-process through Django's test client (middleware, django-ninja, the kiosk key, the throttles, the ORM), on the
 city data set (bench/city.py), one database connection. CPU time, not wall time, so that a busy machine moves the
 figures less: this process's own, and for bookings also its PostgreSQL backend's (read from /proc). Ends with the
-CPU a booking may cost, PostgreSQL included, for 2 cores to take 10x the issue's old 36-63 bookings/s.
+CPU a booking may cost, PostgreSQL included, for 2 cores to take 10x the issue's old 36-63 bookings/s, and (on
+PostgreSQL) what the same booking's SQL costs replayed through a bare psycopg cursor: the floor for any booking path,
+hand-written SQL included.
 """
 
 import argparse
@@ -30,6 +32,7 @@ import city  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 OLD_RATE = (36, 63)  # bookings/s before issue [9/10], from its text
 
@@ -94,6 +97,69 @@ def measure(count: int) -> dict[str, tuple[float, float | None]]:
     return figures
 
 
+def bare_replay(count: int) -> tuple[float, float]:
+    """CPU per booking (this process, its PostgreSQL backend) of bookings' statements run as captured, through a
+    bare psycopg connection, each in a transaction rolled back: no Django, no ORM, statements prepared.
+
+    Each booking is made once through the API, its statements captured, what it wrote undone (its audit events
+    stay: the trail refuses deletes), and then replayed once: every replay writes different keys, as real ones do.
+    """
+    import psycopg
+    from django_tasks_db.models import DBTaskResult
+
+    from appointments.models import Appointment, IdempotencyRecord, Notification, Petition
+
+    key, jobs = booking_http.prepare(count + 5)
+    client = Client()
+    captured_bookings, appointments = [], []
+    began = timezone.now()
+    for reference, slot_id in jobs:
+        statements: list[tuple[str, object]] = []
+
+        def capture(execute, sql, params, many, context, statements=statements):
+            statements.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
+            response = client.post(
+                "/api/v1/appointments",
+                json.dumps({"petition": reference, "slot": slot_id}),
+                content_type="application/json",
+                headers={"X-Kiosk-Key": key, "Idempotency-Key": f"bare-{reference}"},
+            )
+        assert response.status_code == 201, response.content
+        # The request's own statements with their values (BEGIN and COMMIT are not executed through cursors; what
+        # runs after the commit, the audit sealer's batch on its own schedule, is left out).
+        sealing = next((n for n, (sql, _) in enumerate(statements) if "appointments_auditevent SET seq" in sql), None)
+        captured_bookings.append(statements[:sealing])
+        appointments.append(response.json()["id"])
+    notifications = list(Notification.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True))
+    IdempotencyRecord.objects.filter(appointment_id__in=appointments).delete()
+    Notification.objects.filter(pk__in=notifications).delete()
+    DBTaskResult.objects.filter(enqueued_at__gte=began).delete()  # no worker runs here: all are the bookings'
+    Appointment.objects.filter(pk__in=appointments).delete()
+    Petition.objects.filter(reference__in=[reference for reference, _ in jobs]).update(status=Petition.Status.RECEIVED)
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        context=connection.connection.adapters,  # Django's own adapters, as its connection sends the values
+    ) as bare:
+
+        def replay(statements: list[tuple[str, object]]):
+            def call() -> None:
+                with bare.transaction(force_rollback=True), bare.cursor() as cursor:
+                    for sql, params in statements:
+                        cursor.execute(sql, params)
+
+            return call
+
+        return _per_request([replay(statements) for statements in captured_bookings], count, bare.info.backend_pid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="the small city (seconds to build)")
@@ -101,10 +167,16 @@ def main() -> None:
     args = parser.parse_args()
     with city.city_database(small=args.small):
         figures = measure(max(args.requests, 10))
+        bare = bare_replay(max(args.requests, 10)) if connection.vendor == "postgresql" else None
     print(f"database: {connection.vendor}; CPU per request, in-process, {args.requests} of each")
     for name, (own, backend) in figures.items():
         database = f", its PostgreSQL backend {backend:.2f} ms" if backend is not None else ""
         print(f"  {name:52} {own:6.2f} ms{database}")
+    if bare is not None:
+        print(
+            f"  {'the same booking SQL, bare psycopg, prepared':52} {bare[0]:6.2f} ms, its PostgreSQL backend "
+            f"{bare[1]:.2f} ms"
+        )
     cores = os.cpu_count() or 1
     low, high = (1000 * cores / (10 * rate) for rate in OLD_RATE)
     print(
