@@ -59,20 +59,25 @@ def _per_request(calls, count: int, backend_pid: int | None) -> tuple[float, flo
     return own_ms, backend_ms
 
 
+def _book(client: Client, key: str, reference: str, slot_id: int) -> int:
+    """Book through the API as a kiosk; the new appointment's id."""
+    response = client.post(
+        "/api/v1/appointments",
+        json.dumps({"petition": reference, "slot": slot_id}),
+        content_type="application/json",
+        headers={"X-Kiosk-Key": key, "Idempotency-Key": f"cost-{reference}"},
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 def measure(count: int) -> dict[str, tuple[float, float | None]]:
     cache.clear()
     key, jobs = booking_http.prepare(count + 5)
     client = Client()
 
     def book(reference: str, slot_id: int) -> int:
-        response = client.post(
-            "/api/v1/appointments",
-            json.dumps({"petition": reference, "slot": slot_id}),
-            content_type="application/json",
-            headers={"X-Kiosk-Key": key, "Idempotency-Key": f"cost-{reference}"},
-        )
-        assert response.status_code == 201, response.content
-        return response.json()["id"]
+        return _book(client, key, reference, slot_id)
 
     def read(path: str, **headers: str):
         def call() -> None:
@@ -121,18 +126,11 @@ def bare_replay(count: int) -> tuple[float, float]:
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(capture):
-            response = client.post(
-                "/api/v1/appointments",
-                json.dumps({"petition": reference, "slot": slot_id}),
-                content_type="application/json",
-                headers={"X-Kiosk-Key": key, "Idempotency-Key": f"bare-{reference}"},
-            )
-        assert response.status_code == 201, response.content
+            appointments.append(_book(client, key, reference, slot_id))
         # The request's own statements with their values (BEGIN and COMMIT are not executed through cursors; what
         # runs after the commit, the audit sealer's batch on its own schedule, is left out).
         sealing = next((n for n, (sql, _) in enumerate(statements) if "appointments_auditevent SET seq" in sql), None)
         captured_bookings.append(statements[:sealing])
-        appointments.append(response.json()["id"])
     notifications = list(Notification.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True))
     IdempotencyRecord.objects.filter(appointment_id__in=appointments).delete()
     Notification.objects.filter(pk__in=notifications).delete()
