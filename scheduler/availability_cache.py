@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 _EVERY = "all"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,6 @@ def calendar_cached[T](*, department_id: int, first: dt.date, days: int, load: C
     fresh = load()
     cache.set(key, fresh, timeout=seconds)
     return fresh
-
-
-_MISSING = object()
 
 
 def availability_changed(department_ids: Iterable[int | None]) -> None:

@@ -313,8 +313,10 @@ def test_the_sweep_offers_a_seat_whose_task_was_lost(kiosk, department, full):
 # Answering an offer --------------------------------------------------------------------------------------------
 
 
-def test_confirming_an_offer_books_the_seat_with_every_consequence_of_a_booking(kiosk, offered):
+def test_confirming_an_offer_books_the_seat_with_every_consequence_of_a_booking(kiosk, offered, settings):
     first, second, now = offered
+    sweeps = DBTaskResult.objects.filter(task_path__endswith="video_attendance_sweep_task")
+    sweeps.delete()  # those of the booking whose cancellation freed the seat, at the same time
 
     appointment = waitlist_offer_confirm(actor=kiosk, petition=first.petition, now=now + HOUR)
 
@@ -326,6 +328,10 @@ def test_confirming_an_offer_books_the_seat_with_every_consequence_of_a_booking(
     assert AuditEvent.objects.filter(action="appointment.book", target_id=str(appointment.pk)).exists()
     assert fresh(second).state == State.WAITING
     assert waitlist_sweep(now=now + 3 * HOUR).expired == 0  # a booked offer never expires
+    # Its attendance is decided, and its room closed, by sweeps queued in the same transaction.
+    ends_at = appointment.slot.ends_at
+    grace, closes = settings.VIDEO_NO_SHOW_GRACE_MINUTES + 1, settings.VIDEO_JOIN_CLOSES_AFTER_MINUTES + 1
+    assert sorted(r.run_after for r in sweeps) == [ends_at + dt.timedelta(minutes=m) for m in (grace, closes)]
 
 
 def test_declining_an_offer_releases_the_seat_for_the_next_resident(kiosk, offered):

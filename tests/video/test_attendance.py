@@ -265,7 +265,7 @@ def test_a_booking_rolled_back_leaves_its_sweeps_to_the_next_booking_of_that_tim
     assert sorted(r.run_after for r in queued) == [slot.ends_at + dt.timedelta(minutes=m) for m in (grace, closes)]
 
 
-def test_a_move_and_an_accepted_offer_queue_the_sweeps_of_their_new_time(
+def test_a_move_queues_the_sweeps_of_its_new_time(
     local_video, kiosk, published, open_slots, django_capture_on_commit_callbacks, settings
 ):
     from appointments.booking import appointment_reschedule
